@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export RATED_EVENTS_RAW_PATH ?= data/raw
+export RATED_EVENTS_DB ?= warehouse/rated_events.duckdb
+AS_OF ?= 2026-06-15T00:00:00Z
+DBT := $(BIN)/dbt
+DBT_FLAGS := --profiles-dir . --project-dir .
+
+.PHONY: run test setup data build lint clean
+
+## run: set up, generate sample data if data/raw is empty, dbt build, print a summary
+run: setup data
+	@mkdir -p warehouse/tmp
+	@start=$$(date +%s); \
+	$(DBT) build $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' || exit $$?; \
+	$(BIN)/python scripts/summary.py --db $(RATED_EVENTS_DB) --seconds $$(( $$(date +%s) - start ))
+
+## test: the whole suite (pytest incl. dbt builds of test scenarios, sqlfluff, ruff)
+test: setup
+	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(MAKE) lint
+
+lint: setup
+	$(BIN)/ruff check scripts tests
+	$(BIN)/sqlfluff lint models macros tests --processes 2
+
+## setup: the virtualenv with the pinned requirements (re-installed when requirements.txt changes)
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+data: setup
+	@if [ -z "$$(ls -A $(RATED_EVENTS_RAW_PATH)/events 2>/dev/null)" ]; then \
+		$(BIN)/python scripts/generate_data.py --out $(RATED_EVENTS_RAW_PATH) --as-of $(AS_OF); \
+	fi
+
+clean:
+	rm -rf target logs warehouse

@@ -1,0 +1,69 @@
+{#- Exact decimal arithmetic (SPEC 8). Money and quantities are decimal(38, 12) everywhere; a
+    product or quotient is rounded half away from zero to 12 places (R) where it is stored.
+    DuckDB's decimal(38, 12) * decimal(38, 12) overflows from 10^14 and DECIMAL / DECIMAL returns
+    DOUBLE, so both are done on the scaled integers (value * 10^12 as a 128-bit integer). -#}
+
+{% macro money_type() %}{{ return('decimal(38, 12)') }}{% endmacro %}
+
+{#- value (decimal(38, 12)) -> value * 10^12 as an exact 128-bit integer -#}
+{% macro scaled_integer(value) %}
+    {{- return(adapter.dispatch('scaled_integer', 'rated_events')(value)) -}}
+{% endmacro %}
+
+{% macro default__scaled_integer(value) %}
+    (cast(trunc(cast({{ value }} as decimal(38, 12))) as hugeint) * 1000000000000
+        + cast((cast({{ value }} as decimal(38, 12)) - trunc(cast({{ value }} as decimal(38, 12)))) * 1000000000000 as hugeint))
+{% endmacro %}
+
+{#- value * 10^12 as a 128-bit integer -> decimal(38, 12), exactly -#}
+{% macro from_scaled_integer(scaled) %}
+    {{- return(adapter.dispatch('from_scaled_integer', 'rated_events')(scaled)) -}}
+{% endmacro %}
+
+{% macro default__from_scaled_integer(scaled) %}
+    (cast({{ scaled }} as decimal(38, 0)) * cast('0.000000000001' as decimal(13, 12)))
+{% endmacro %}
+
+{#- R(a * b). With A, B the absolute scaled integers and h/l their integer and fraction parts:
+    A*B / 10^12 = A*Bh + Ah*Bl + Al*Bl / 10^12, where only the last term needs rounding. -#}
+{% macro decimal_multiply(a, b) %}
+    {%- set big_a = "abs(" ~ scaled_integer(a) ~ ")" -%}
+    {%- set big_b = "abs(" ~ scaled_integer(b) ~ ")" -%}
+    {%- set unit = "cast(1000000000000 as hugeint)" -%}
+    {{ from_scaled_integer(
+        "(case when sign(" ~ a ~ ") * sign(" ~ b ~ ") < 0 then -1 else 1 end) * ("
+        ~ big_a ~ " * (" ~ big_b ~ " // " ~ unit ~ ")"
+        ~ " + (" ~ big_a ~ " // " ~ unit ~ ") * (" ~ big_b ~ " % " ~ unit ~ ")"
+        ~ " + ((" ~ big_a ~ " % " ~ unit ~ ") * (" ~ big_b ~ " % " ~ unit ~ ") + " ~ unit ~ " // 2) // " ~ unit
+        ~ ")"
+    ) }}
+{% endmacro %}
+
+{#- R(a / b): quotient and remainder of the absolute scaled integers, the remainder's share
+    rounded half up, then the sign. Divisors up to 10^14 are exact. -#}
+{% macro decimal_divide(a, b) %}
+    {%- set big_a = "abs(" ~ scaled_integer(a) ~ ")" -%}
+    {%- set big_b = "abs(" ~ scaled_integer(b) ~ ")" -%}
+    {%- set unit = "cast(1000000000000 as hugeint)" -%}
+    {{ from_scaled_integer(
+        "(case when sign(" ~ a ~ ") * sign(" ~ b ~ ") < 0 then -1 else 1 end) * ("
+        ~ "(" ~ big_a ~ " // " ~ big_b ~ ") * " ~ unit
+        ~ " + ((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ unit ~ " * 2 + " ~ big_b ~ ") // (2 * " ~ big_b ~ ")"
+        ~ ")"
+    ) }}
+{% endmacro %}
+
+{#- Round a decimal to `places` decimals by a product's rounding method (SPEC 4.7):
+    ROUND_UP towards +infinity, ROUND_DOWN towards -infinity, ROUND_HALF_UP halves away from
+    zero. Adds or takes one grid step from round(), so it stays decimal throughout. -#}
+{% macro round_to_places(value, places, method) %}
+    {%- set nearest = "cast(round(cast(" ~ value ~ " as decimal(38, 12)), cast(" ~ places ~ " as integer)) as decimal(38, 12))" -%}
+    {%- set step = "cast('1e-' || cast(" ~ places ~ " as varchar) as decimal(38, 12))" -%}
+    case {{ method }}
+        when 'ROUND_UP' then
+            case when {{ nearest }} < {{ value }} then {{ nearest }} + {{ step }} else {{ nearest }} end
+        when 'ROUND_DOWN' then
+            case when {{ nearest }} > {{ value }} then {{ nearest }} - {{ step }} else {{ nearest }} end
+        else {{ nearest }}
+    end
+{% endmacro %}

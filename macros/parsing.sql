@@ -1,0 +1,190 @@
+{#- Reading raw values by SPEC section 8. Engine differences live behind adapter.dispatch. -#}
+
+{#- RFC 3339 text -> a struct of its text parts (all '' when the text does not have the shape).
+    Used in a CTE of its own so that the regular expression runs once per row. -#}
+{% macro rfc3339_parts(text) %}
+    {{- return(adapter.dispatch('rfc3339_parts', 'rated_events')(text)) -}}
+{% endmacro %}
+
+{% macro default__rfc3339_parts(text) %}
+    regexp_extract(
+        {{ text }},
+        '^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$',
+        ['year', 'month', 'day', 'hour', 'minute', 'second', 'fraction', 'zone']
+    )
+{% endmacro %}
+
+{#- The parts of rfc3339_parts -> UTC timestamp, or null when they are not a valid instant:
+    no shape, year 0000, hour above 23, a leap second, an impossible date, an offset above
+    23:59. Fractions beyond microseconds are truncated (SPEC 8). -#}
+{% macro rfc3339_parts_to_utc(parts) %}
+    {%- set zone = parts ~ ".zone" -%}
+    {%- set offset_minutes -%}
+        case when {{ zone }} in ('Z', 'z') then 0
+            else (case when left({{ zone }}, 1) = '-' then -1 else 1 end)
+                * (cast(substring({{ zone }}, 2, 2) as integer) * 60 + cast(substring({{ zone }}, 5, 2) as integer))
+        end
+    {%- endset -%}
+    {%- set local_text -%}
+        {{ parts }}.year || '-' || {{ parts }}.month || '-' || {{ parts }}.day || ' '
+        || {{ parts }}.hour || ':' || {{ parts }}.minute || ':' || {{ parts }}.second || '.'
+        || rpad(substring({{ parts }}.fraction, 2, 6), 6, '0')
+    {%- endset -%}
+    case
+        when {{ parts }}.year = '' or {{ parts }}.year = '0000' then null
+        when cast({{ parts }}.hour as integer) > 23
+            or cast({{ parts }}.minute as integer) > 59
+            or cast({{ parts }}.second as integer) > 59 then null
+        when {{ zone }} not in ('Z', 'z')
+            and (cast(substring({{ zone }}, 2, 2) as integer) > 23
+                or cast(substring({{ zone }}, 5, 2) as integer) > 59) then null
+        else {{ dbt.dateadd('minute', '-(' ~ offset_minutes ~ ')', try_cast(local_text, api.Column.translate_type('timestamp'))) }}
+    end
+{% endmacro %}
+
+{#- True when the text is one JSON object by RFC 8259. DuckDB's parser also accepts NaN,
+    Infinity and trailing commas; those are rejected here after blanking out string contents,
+    on the rare rows whose text contains them at all. -#}
+{% macro is_json_object(text) %}
+    {{- return(adapter.dispatch('is_json_object', 'rated_events')(text)) -}}
+{% endmacro %}
+
+{% macro default__is_json_object(text) %}
+    case
+        when not coalesce(json_valid({{ text }}), false) then false
+        when json_type({{ text }}) <> 'OBJECT' then false
+        when not regexp_matches({{ text }}, '(?i)nan|inf|,\s*[\]}]') then true
+        else not regexp_matches(
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace({{ text }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
+                    '\b(?:true|false|null)\b', '', 'g'),
+                '[0-9][eE]', '', 'g'),
+            '[A-Za-z]|,\s*[\]}]')
+    end
+{% endmacro %}
+
+{#- The comparison text of one JSON value (SPEC 8): a string as it is, a number in canonical
+    decimal form (no exponent, no trailing zeros), true/false as words, null as SQL null. -#}
+{% macro json_value_text(json_value) %}
+    {{- return(adapter.dispatch('json_value_text', 'rated_events')(json_value)) -}}
+{% endmacro %}
+
+{% macro default__json_value_text(json_value) %}
+    case json_type({{ json_value }})
+        when 'NULL' then null
+        when 'VARCHAR' then json_extract_string({{ json_value }}, '$')
+        when 'DOUBLE' then {{ canonical_decimal_text("format('{:.14e}', cast(" ~ json_value ~ " as double))") }}
+        else cast({{ json_value }} as varchar)
+    end
+{% endmacro %}
+
+{#- Scientific text with 15 significant digits ('-1.23450000000000e-05') -> plain decimal
+    text ('-0.0000123450'-> '-0.000012345'). JSON numbers are exact to 15 digits (SPEC 8). -#}
+{% macro canonical_decimal_text(scientific) %}
+    {%- set mantissa = "split_part(" ~ scientific ~ ", 'e', 1)" -%}
+    {%- set digits = "coalesce(nullif(rtrim(replace(replace(" ~ mantissa ~ ", '-', ''), '.', ''), '0'), ''), '0')" -%}
+    {%- set point = "(cast(split_part(" ~ scientific ~ ", 'e', 2) as integer) + 1)" -%}
+    case
+        when {{ scientific }} not like '%e%' then {{ scientific }}
+        when {{ digits }} = '0' then '0'
+        else
+            case when {{ mantissa }} like '-%' then '-' else '' end
+            || case
+                when {{ point }} <= 0 then '0.' || repeat('0', -{{ point }}) || {{ digits }}
+                when {{ point }} >= length({{ digits }}) then {{ digits }} || repeat('0', {{ point }} - length({{ digits }}))
+                else left({{ digits }}, {{ point }}) || '.' || substring({{ digits }}, {{ point }} + 1)
+            end
+    end
+{% endmacro %}
+
+{#- JSON field access on configuration objects: text of a scalar, or JSON of a sub-value. -#}
+{% macro json_text(json, path) %}
+    {{- return(adapter.dispatch('json_text', 'rated_events')(json, path)) -}}
+{% endmacro %}
+
+{% macro default__json_text(json, path) %}
+    {{ json_value_text("json_extract(" ~ json ~ ", '" ~ path ~ "')") }}
+{% endmacro %}
+
+{% macro json_value(json, path) %}
+    {{- return(adapter.dispatch('json_value', 'rated_events')(json, path)) -}}
+{% endmacro %}
+
+{% macro default__json_value(json, path) %}
+    nullif(json_extract({{ json }}, '{{ path }}'), 'null')
+{% endmacro %}
+
+{#- A JSON array at `path` as a list of JSON values (empty list when absent or null). -#}
+{% macro json_list(json, path) %}
+    {{- return(adapter.dispatch('json_list', 'rated_events')(json, path)) -}}
+{% endmacro %}
+
+{% macro default__json_list(json, path) %}
+    coalesce(json_extract({{ json }}, '{{ path }}[*]'), [])
+{% endmacro %}
+
+{#- A configuration decimal (JSON number or decimal string) as decimal(38, 12); null if absent. -#}
+{% macro json_decimal(json, path) %}
+    {{ try_cast(json_text(json, path), money_type()) }}
+{% endmacro %}
+
+{#- A configuration timestamp (RFC 3339 text) as a UTC timestamp; null if absent or invalid. -#}
+{% macro json_timestamp(json, path) %}
+    {{ rfc3339_parts_to_utc(rfc3339_parts(json_text(json, path))) }}
+{% endmacro %}
+
+{#- File name without its folder: provenance as a path relative to the raw folder. -#}
+{% macro file_basename(path) %}
+    {{- return(adapter.dispatch('file_basename', 'rated_events')(path)) -}}
+{% endmacro %}
+
+{% macro default__file_basename(path) %}
+    regexp_extract({{ path }}, '[^/\\\\]+$')
+{% endmacro %}
+
+{#- True when a text is null, empty or only whitespace (SPEC 8: "missing"). -#}
+{% macro is_blank(text) %}
+    ({{ text }} is null or regexp_matches({{ text }}, '^\s*$'))
+{% endmacro %}
+
+{#- Cumulative tier bounds from tier sizes, for any relation of (key, tier_index, tier_size,
+    tier_price): tier 1 has no lower bound, the last tier no upper bound. -#}
+{% macro tier_bounds(relation, key_column) %}
+,
+
+tier_bounds as (
+    select
+        {{ key_column }},
+        tier_index,
+        tier_size,
+        tier_price,
+        sum(tier_size) over (
+            partition by {{ key_column }} order by tier_index
+            rows between unbounded preceding and 1 preceding
+        ) as cumulative_size_before
+    from {{ relation }}
+),
+
+final as (
+    select
+        {{ key_column }},
+        tier_index,
+        tier_size,
+        tier_price,
+        case when tier_index > 1 then coalesce(cumulative_size_before, 0) end as lower_bound,
+        case when tier_size is not null then coalesce(cumulative_size_before, 0) + tier_size end as upper_bound
+    from tier_bounds
+)
+
+select * from final
+{% endmacro %}
+
+{#- A cast that yields null instead of failing (dbt's safe_cast is a plain cast on DuckDB). -#}
+{% macro try_cast(value, type) %}
+    {{- return(adapter.dispatch('try_cast', 'rated_events')(value, type)) -}}
+{% endmacro %}
+
+{% macro default__try_cast(value, type) %}
+    try_cast({{ value }} as {{ type }})
+{% endmacro %}

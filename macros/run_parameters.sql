@@ -1,0 +1,43 @@
+{#- The run's moment in time (SPEC section 2): var `as_of`, else the moment the run started.
+    Parsed here, in Jinja, by the same RFC 3339 rules as event timestamps, so a malformed
+    value stops the run instead of silently rating against a null. -#}
+{% macro as_of_timestamp() %}
+    {{- return("cast('" ~ as_of_text() ~ "' as timestamp)") -}}
+{% endmacro %}
+
+{% macro as_of_text() %}
+    {%- set raw_value = var('as_of', env_var('RATED_EVENTS_AS_OF', '')) | string | trim -%}
+    {%- if raw_value in ('', 'None', 'none') -%}
+        {{- return(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) -}}
+    {%- endif -%}
+    {%- set pattern = '^(\\d{4})-(\\d{2})-(\\d{2})[Tt ](\\d{2}):(\\d{2}):(\\d{2})(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$' -%}
+    {%- set match = modules.re.match(pattern, raw_value) -%}
+    {%- if not match -%}
+        {{ exceptions.raise_compiler_error("var as_of is not an RFC 3339 timestamp with a zone: '" ~ raw_value ~ "'") }}
+    {%- endif -%}
+    {%- set fraction = ((match.group(7) or '.')[1:] ~ '000000')[:6] -%}
+    {%- set local = modules.datetime.datetime(
+        match.group(1) | int, match.group(2) | int, match.group(3) | int,
+        match.group(4) | int, match.group(5) | int, match.group(6) | int, fraction | int) -%}
+    {%- set zone = match.group(8) -%}
+    {%- if zone in ('Z', 'z') -%}
+        {%- set offset_minutes = 0 -%}
+    {%- else -%}
+        {%- if zone[1:3] | int > 23 or zone[4:6] | int > 59 -%}
+            {{ exceptions.raise_compiler_error("var as_of has an impossible offset: '" ~ raw_value ~ "'") }}
+        {%- endif -%}
+        {%- set offset_minutes = (zone[1:3] | int) * 60 + (zone[4:6] | int) -%}
+        {%- if zone[0] == '-' -%}{%- set offset_minutes = -offset_minutes -%}{%- endif -%}
+    {%- endif -%}
+    {%- set utc = local - modules.datetime.timedelta(minutes=offset_minutes) -%}
+    {{- return(utc.strftime('%Y-%m-%d %H:%M:%S.%f')) -}}
+{% endmacro %}
+
+{#- Integer vars, validated once: a typo in a var must fail, not rate with a null. -#}
+{% macro int_var(name) %}
+    {%- set value = var(name) | string | trim -%}
+    {%- if not modules.re.match('^[0-9]+$', value) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a non-negative integer, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{- return(value | int) -}}
+{% endmacro %}

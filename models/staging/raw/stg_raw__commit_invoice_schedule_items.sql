@@ -1,0 +1,25 @@
+-- One row per invoice-schedule item of a commit: billed on its own SCHEDULED invoice.
+with
+
+commits as (
+    select * from {{ ref('stg_raw__commits') }}
+),
+
+items as (
+    select
+        commit_id,
+        unnest(invoice_schedule_items) as item_json,
+        generate_subscripts(invoice_schedule_items, 1) as item_index
+    from commits
+),
+
+final as (
+    select
+        commit_id,
+        cast(item_index as integer) as item_index,
+        {{ json_decimal('item_json', '$.amount') }} as amount,
+        {{ json_timestamp('item_json', '$.timestamp') }} as scheduled_at
+    from items
+)
+
+select * from final

@@ -1,0 +1,17 @@
+-- One row per line of customers.jsonl.
+with
+
+source_customers as (
+    select * from {{ source('raw', 'customers') }}
+),
+
+parsed as (
+    select
+        {{ json_text('json', '$.id') }} as customer_id,
+        {{ json_text('json', '$.name') }} as customer_name,
+        {{ json_list('json', '$.ingest_aliases') }} as ingest_aliases,
+        row_number() over () as line_number
+    from source_customers
+)
+
+select * from parsed

@@ -1,0 +1,1021 @@
+"""Generate a realistic raw input folder (SPEC section 3) for the rated events warehouse.
+
+The story: an AI and cloud platform bills its customers for LLM tokens, GPU hours, API requests,
+storage and active seats. Customers sit on a "standard" or an "enterprise" rate card, under
+contracts with monthly, quarterly, weekly and nth-of-month billing; some have prepaid or postpaid
+commits, credits and negotiated overrides. A small, known fraction of the events is bad on
+purpose (one kind per SPEC section 6 error code, plus duplicates, late arrivals and events that
+arrive after `--as-of`).
+
+Every event's `transaction_id` starts with a tag naming what it was generated to be (`evt-`
+normal, `dup-` sent twice, `late-`, `odd-ts-`, `after-as-of-`, `malformed-`, `future-`,
+`too-old-`, `no-customer-`, `no-contract-`, `no-rate-`, `bad-value-`, `finalized-`), so the
+warehouse's outcomes can be checked against the intent.
+
+Events are built set-based in DuckDB (one thread, explicit ordering), so the same arguments
+give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CONFIG_FILES = (
+    "customers",
+    "billable_metrics",
+    "products",
+    "rate_cards",
+    "rates",
+    "contracts",
+    "overrides",
+    "commits",
+    "credits",
+)
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("transaction_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("event_type", pa.string()),
+        ("timestamp", pa.string()),
+        ("properties", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+ROWS_PER_FILE = 1_000_000
+BATCH_ROWS = 100_000
+US = 1_000_000  # microseconds per second
+HOUR_US = 3600 * US
+DAY_US = 24 * HOUR_US
+
+RC_STANDARD = "rc_standard"
+RC_ENTERPRISE = "rc_enterprise"
+
+# Malformed event forms: (field, SQL expression). `inst` is the event instant (TIMESTAMP).
+MALFORMED_FORMS: tuple[tuple[str, str], ...] = (
+    ("transaction_id", "null"),
+    ("transaction_id", "''"),
+    ("transaction_id", "'   '"),
+    ("customer_id", "null"),
+    ("customer_id", "''"),
+    ("event_type", "null"),
+    ("event_type", "'  '"),
+    ("timestamp", "null"),
+    ("timestamp", "'2026-02-30T00:00:00Z'"),
+    ("timestamp", "strftime(inst, '%Y-%m-%dT%H:%M:%S')"),
+    ("timestamp", "'yesterday'"),
+    ("timestamp", "'2026-13-01T00:00:00Z'"),
+    ("timestamp", "'0000-01-01T00:00:00Z'"),
+    ("timestamp", "strftime(inst, '%Y-%m-%dT23:59:60Z')"),
+    ("timestamp", "' ' || strftime(inst, '%Y-%m-%dT%H:%M:%SZ')"),
+    ("timestamp", "strftime(inst, '%Y-%m-%dT%H:%M:%S+24:00')"),
+    ("properties", "'[1]'"),
+    ("properties", "'null'"),
+    ("properties", "'{bad'"),
+    ("properties", "'NaN'"),
+    ("properties", "'\"a string\"'"),
+    ("properties", "'42'"),
+    ("properties", "'{\"model\": \"atlas-small\", \"tokens\": NaN}'"),
+    ("properties", "''"),
+)
+
+# Odd but valid timestamp forms of the same instant `inst` (seconds precision unless noted).
+ODD_TS_FORMS: tuple[str, ...] = (
+    "strftime(inst + interval 2 hour, '%Y-%m-%d %H:%M:%S') || '+02:00'",
+    "strftime(inst, '%Y-%m-%dt%H:%M:%Sz')",
+    "strftime(inst, '%Y-%m-%dT%H:%M:%S.%f') || '789Z'",
+    "strftime(inst - interval 8 hour, '%Y-%m-%dT%H:%M:%S') || '-08:00'",
+    "strftime(inst + interval 330 minute, '%Y-%m-%dT%H:%M:%S') || '+05:30'",
+    "strftime(inst, '%Y-%m-%dT%H:%M:%S') || '+00:00'",
+    "strftime(inst, '%Y-%m-%dT%H:%M:%SZ')",
+)
+
+# Event kinds: (kind, transaction id tag, fraction of --events, minimum count).
+KINDS: tuple[tuple[str, str, float, int], ...] = (
+    ("late", "late", 0.010, 3),
+    ("odd_ts", "odd-ts", 0.005, len(ODD_TS_FORMS)),
+    ("after_as_of", "after-as-of", 0.005, 3),
+    ("malformed", "malformed", 0.004, len(MALFORMED_FORMS)),
+    ("future", "future", 0.001, 2),
+    ("too_old", "too-old", 0.001, 2),
+    ("no_customer", "no-customer", 0.0015, 3),
+    ("no_contract", "no-contract", 0.001, 2),
+    ("no_rate", "no-rate", 0.001, 2),
+    ("no_rate_model", "no-rate", 0.0005, 2),
+    ("bad_value", "bad-value", 0.001, 4),
+    ("finalized", "finalized", 0.001, 2),
+    ("dup", "dup", 0.005, 3),
+)
+TARGET_KINDS = ("no_contract", "no_rate_model", "finalized")
+
+COMPANY_WORDS = (
+    ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne",
+     "Tyrell", "Cyberdyne", "Soylent", "Aperture", "Vandelay", "Oscorp", "Wonka"),
+    ("AI", "Robotics", "Labs", "Analytics", "Health", "Finance", "Media", "Logistics",
+     "Security", "Bio"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Time helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_ts(text: str) -> datetime:
+    """RFC 3339 text ('2026-06-15T00:00:00Z') -> aware UTC datetime."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"timestamp needs a zone: {text!r}")
+    return value.astimezone(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Aware datetime -> '2026-01-01T00:00:00Z' (None stays None)."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_us(value: datetime) -> int:
+    """Aware datetime -> microseconds since the Unix epoch (exact)."""
+    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
+
+
+def add_months(value: datetime, months: int) -> datetime:
+    """Calendar month step; a day the target month lacks falls on its last day."""
+    index = value.year * 12 + value.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_first = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    last_day = (next_first - timedelta(days=1)).day
+    return value.replace(year=year, month=month, day=min(value.day, last_day))
+
+
+def month_floor(value: datetime) -> datetime:
+    return value.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def day_floor(value: datetime) -> datetime:
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The history the data covers: events fall in [hist_start, as_of)."""
+
+    as_of: datetime
+    hist_start: datetime
+    h0: datetime  # first of the month holding hist_start: most contracts start here
+    h_mid: datetime  # month boundary near the middle: list prices change here
+
+    @classmethod
+    def build(cls, as_of: datetime, months: int) -> Timeline:
+        hist_start = add_months(as_of, -months)
+        h0 = month_floor(hist_start)
+        h_mid = month_floor(hist_start + (as_of - hist_start) / 2)
+        if h_mid <= h0:
+            h_mid = add_months(h0, 1)
+        return cls(as_of, hist_start, h0, h_mid)
+
+    def at(self, fraction: float) -> datetime:
+        """The day boundary at `fraction` of the history."""
+        return day_floor(self.hist_start + (self.as_of - self.hist_start) * fraction)
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------------
+
+
+def billable_metrics() -> list[dict]:
+    def metric(mid: str, name: str, types: list[str], agg: str, key: str | None,
+               filters: list[dict], groups: list[list[str]]) -> dict:
+        return {"id": mid, "name": name, "event_type_filter": {"in_values": types},
+                "property_filters": filters, "aggregation_type": agg, "aggregation_key": key,
+                "group_keys": groups}
+
+    def prop_filter(name: str, exists: bool | None = None, in_values: list[str] | None = None,
+                    not_in_values: list[str] | None = None) -> dict:
+        return {"name": name, "exists": exists, "in_values": in_values,
+                "not_in_values": not_in_values}
+
+    return [
+        metric("m_llm_tokens", "LLM tokens", ["llm_inference"], "SUM", "tokens", [],
+               [["model", "region"], ["workspace"]]),
+        metric("m_gpu_seconds", "GPU seconds", ["gpu_job"], "SUM", "gpu_seconds", [],
+               [["cluster", "gpu_type"], ["workspace"]]),
+        metric("m_api_requests", "API requests", ["api_request"], "COUNT", None,
+               [prop_filter("status", in_values=["ok", "client_error"])],
+               [["endpoint"], ["workspace"]]),
+        metric("m_storage_gb", "Peak storage (GB)", ["storage_snapshot"], "MAX", "gb", [],
+               [["region"], ["bucket"]]),
+        metric("m_active_seats", "Active seats", ["seat_activity"], "UNIQUE", "user_id",
+               [prop_filter("user_id", exists=True),
+                prop_filter("role", not_in_values=["service_account"])],
+               [["workspace"]]),
+    ]
+
+
+def products() -> list[dict]:
+    def usage(pid: str, name: str, metric: str, conversion: dict | None, rounding: dict | None,
+              pricing: list[str] | None, presentation: list[str] | None,
+              tags: list[str]) -> dict:
+        return {"id": pid, "name": name, "type": "USAGE", "billable_metric_id": metric,
+                "quantity_conversion": conversion, "quantity_rounding": rounding,
+                "pricing_group_key": pricing, "presentation_group_key": presentation,
+                "tags": tags}
+
+    def fixed(pid: str, name: str) -> dict:
+        return {"id": pid, "name": name, "type": "FIXED", "billable_metric_id": None,
+                "quantity_conversion": None, "quantity_rounding": None,
+                "pricing_group_key": None, "presentation_group_key": None, "tags": []}
+
+    return [
+        usage("prod_llm_tokens", "LLM tokens (per million)", "m_llm_tokens",
+              {"conversion_factor": 1000000, "operation": "DIVIDE"}, None,
+              ["model", "region"], ["workspace"], ["ai", "inference"]),
+        usage("prod_gpu_hours", "GPU hours", "m_gpu_seconds",
+              {"conversion_factor": "3600", "operation": "DIVIDE"},
+              {"decimal_places": 2, "rounding_method": "ROUND_UP"},
+              ["cluster", "gpu_type"], ["workspace"], ["ai", "compute"]),
+        usage("prod_api_requests", "API requests", "m_api_requests", None, None,
+              None, ["endpoint"], ["platform"]),
+        usage("prod_storage", "Storage (peak GB)", "m_storage_gb", None, None,
+              ["region"], ["bucket"], ["platform", "storage"]),
+        usage("prod_active_seats", "Active seats", "m_active_seats", None, None,
+              None, ["workspace"], ["seats"]),
+        fixed("prod_prepaid_commit", "Prepaid commitment"),
+        fixed("prod_postpaid_commit", "Postpaid commitment"),
+        fixed("prod_credit", "Promotional credit"),
+        fixed("prod_support", "Premium support"),
+    ]
+
+
+def rate_cards() -> list[dict]:
+    return [
+        {"id": RC_STANDARD, "name": "Standard (pay as you go)", "fiat_credit_type_id": "USD_CENTS",
+         "credit_type_conversions": []},
+        {"id": RC_ENTERPRISE, "name": "Enterprise", "fiat_credit_type_id": "USD_CENTS",
+         "credit_type_conversions": []},
+    ]
+
+
+def rate(card: str, product: str, start: datetime, end: datetime | None, *,
+         price: object = None, tiers: list[dict] | None = None,
+         groups: dict | None = None, entitled: bool = True) -> dict:
+    """One rate row: FLAT when `price` is given, TIERED when `tiers` is."""
+    return {"rate_card_id": card, "product_id": product, "starting_at": iso(start),
+            "ending_before": iso(end), "entitled": entitled,
+            "rate_type": "TIERED" if tiers is not None else "FLAT",
+            "price": price, "tiers": tiers, "pricing_group_values": groups,
+            "credit_type_id": None}
+
+
+def rates(tl: Timeline) -> list[dict]:
+    """List prices in USD cents. Prices change at h_mid (old ending_before = new starting_at)."""
+    since, mid = add_months(tl.h0, -12), tl.h_mid
+    large_tiers = [{"size": "10", "price": "1500"}, {"size": 100, "price": "1200"},
+                   {"price": "1000"}]
+    return [
+        # Standard: a generic fallback for every model, a tiered price for atlas-large, a
+        # data-residency premium (2 keys) and a model the standard card is not entitled to.
+        rate(RC_STANDARD, "prod_llm_tokens", since, mid, price="250"),
+        rate(RC_STANDARD, "prod_llm_tokens", mid, None, price=200),
+        rate(RC_STANDARD, "prod_llm_tokens", since, None, tiers=large_tiers,
+             groups={"model": "atlas-large"}),
+        rate(RC_STANDARD, "prod_llm_tokens", since, None, price="1800",
+             groups={"model": "atlas-large", "region": "eu-west-1"}),
+        rate(RC_STANDARD, "prod_llm_tokens", since, None, price="3000",
+             groups={"model": "orion-vision"}, entitled=False),
+        rate(RC_STANDARD, "prod_gpu_hours", since, None, price="450", groups={"gpu_type": "H100"}),
+        rate(RC_STANDARD, "prod_gpu_hours", since, None, price="300", groups={"gpu_type": "A100"}),
+        rate(RC_STANDARD, "prod_gpu_hours", since, None, price="80", groups={"gpu_type": "L4"}),
+        rate(RC_STANDARD, "prod_gpu_hours", since, None, price="400",
+             groups={"cluster": "c-bom-01", "gpu_type": "H100"}),
+        rate(RC_STANDARD, "prod_api_requests", since, mid, price="0.05"),
+        rate(RC_STANDARD, "prod_api_requests", mid, None, price="0.04"),
+        rate(RC_STANDARD, "prod_storage", since, None, price=2.5),
+        rate(RC_STANDARD, "prod_active_seats", since, None, price="2000"),
+        # Enterprise: model-specific prices only (no fallback: an unknown model has no rate).
+        rate(RC_ENTERPRISE, "prod_llm_tokens", since, None,
+             tiers=[{"size": 50, "price": 1300}, {"price": "1100"}],
+             groups={"model": "atlas-large"}),
+        rate(RC_ENTERPRISE, "prod_llm_tokens", since, None, price="150",
+             groups={"model": "atlas-small"}),
+        rate(RC_ENTERPRISE, "prod_llm_tokens", since, mid, price="10",
+             groups={"model": "nova-embed"}),
+        rate(RC_ENTERPRISE, "prod_llm_tokens", mid, None, price="8",
+             groups={"model": "nova-embed"}),
+        rate(RC_ENTERPRISE, "prod_gpu_hours", since, None,
+             tiers=[{"size": "100", "price": "350"}, {"size": "1000", "price": "300"},
+                    {"price": "260"}]),
+        rate(RC_ENTERPRISE, "prod_api_requests", since, None,
+             tiers=[{"size": "100000", "price": "0.03"}, {"price": "0.01"}]),
+        rate(RC_ENTERPRISE, "prod_storage", since, None, price="2.0"),
+        rate(RC_ENTERPRISE, "prod_active_seats", since, None, price=1500),
+    ]
+
+
+@dataclass
+class CustomerPlan:
+    """What the event generator needs to know about one customer."""
+
+    index: int
+    customer_id: str
+    slug: str
+    aliases: list[str]
+    archetype: int
+    weight: int
+    users: int
+    workspaces: int
+    window: tuple[datetime, datetime]  # normal events fall in [start, end)
+
+
+@dataclass
+class Config:
+    """All configuration objects, plus the per-customer plan and targeted event windows."""
+
+    objects: dict[str, list[dict]] = field(default_factory=dict)
+    plans: list[CustomerPlan] = field(default_factory=list)
+    # (kind, customer_id, instant lo, instant hi, received lo or None, received hi or None)
+    targets: list[tuple[str, str, int, int, int | None, int | None]] = field(default_factory=list)
+
+    def add(self, name: str, row: dict) -> None:
+        self.objects.setdefault(name, []).append(row)
+
+
+def contract(cid: str, customer: str, card: str, start: datetime, end: datetime | None,
+             frequency: str = "MONTHLY", day: str = "FIRST_OF_MONTH",
+             anchor: datetime | None = None, prioritization: str = "LOWEST_MULTIPLIER") -> dict:
+    return {"id": cid, "customer_id": customer, "rate_card_id": card, "starting_at": iso(start),
+            "ending_before": iso(end),
+            "usage_statement_schedule": {"frequency": frequency, "day": day,
+                                         "billing_anchor_date": iso(anchor)},
+            "multiplier_override_prioritization": prioritization}
+
+
+def override(oid: str, contract_id: str, start: datetime, end: datetime | None, *,
+             multiplier: object = None, overwrite_rate: dict | None = None,
+             priority: int | None = None, product_id: str | None = None,
+             product_tags: list[str] | None = None, groups: dict | None = None) -> dict:
+    return {"id": oid, "contract_id": contract_id, "starting_at": iso(start),
+            "ending_before": iso(end),
+            "type": "OVERWRITE" if overwrite_rate is not None else "MULTIPLIER",
+            "multiplier": multiplier, "overwrite_rate": overwrite_rate, "priority": priority,
+            "override_specifiers": [{"product_id": product_id, "product_tags": product_tags,
+                                     "pricing_group_values": groups}]}
+
+
+def segments(balance_id: str, start: datetime, count: int, months: int,
+             amount: int) -> list[dict]:
+    """`count` consecutive access segments of `months` months each."""
+    return [{"id": f"{balance_id}_seg{k + 1:02d}", "amount": amount,
+             "starting_at": iso(add_months(start, k * months)),
+             "ending_before": iso(add_months(start, (k + 1) * months))} for k in range(count)]
+
+
+def balance(bid: str, contract_id: str, name: str, product: str, items: list[dict], *,
+            kind: str | None = None, invoices: list[dict] | None = None,
+            product_ids: list[str] | None = None, product_tags: list[str] | None = None,
+            priority: int | None = None) -> dict:
+    """A commit (`kind` PREPAID or POSTPAID) or, with kind None, a credit."""
+    row: dict = {"id": bid, "contract_id": contract_id}
+    if kind is not None:
+        row["type"] = kind
+    row.update({"name": name, "product_id": product, "access_schedule": {"schedule_items": items}})
+    if kind is not None:
+        row["invoice_schedule"] = None if invoices is None else {"schedule_items": invoices}
+    row.update({"applicable_product_ids": product_ids, "applicable_product_tags": product_tags,
+                "priority": priority})
+    return row
+
+
+def customer_names(count: int) -> list[tuple[str, str]]:
+    """(name, slug) pairs, unique."""
+    firsts, seconds = COMPANY_WORDS
+    names = []
+    for i in range(count):
+        first = firsts[i % len(firsts)]
+        second = seconds[(i // len(firsts) + i) % len(seconds)]
+        suffix = "" if i < len(firsts) * len(seconds) else f" {i // (len(firsts) * len(seconds))}"
+        name = f"{first} {second}{suffix}"
+        names.append((name, name.lower().replace(" ", "-")))
+    return names
+
+
+def add_customer(cfg: Config, tl: Timeline, rng: random.Random, index: int, seed: int,
+                 name: str, slug: str, unit: int) -> None:
+    """One customer with its contracts, overrides, commits and credits (by archetype)."""
+    cus = f"cus_{index + 1:04d}"
+    n_aliases = rng.choice((0, 1, 1, 2))
+    aliases = [slug, f"org_{(index * 2654435761 + seed) % 2**32:08x}"][:n_aliases]
+    cfg.add("customers", {"id": cus, "name": name, "ingest_aliases": aliases})
+    archetype = index % 8
+    window = (tl.hist_start, tl.as_of)
+    con = f"con_{index + 1:04d}"
+    if archetype == 0:  # monthly, credits, LOWEST_MULTIPLIER overrides
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, None))
+        cfg.add("overrides", override(f"ov_{index + 1:04d}_ai", f"{con}_a",
+                                      add_months(tl.h0, 1), None, multiplier=0.9, priority=1,
+                                      product_tags=["ai"]))
+        cfg.add("overrides", override(f"ov_{index + 1:04d}_h100", f"{con}_a", tl.h0, tl.h_mid,
+                                      multiplier="0.8", priority=2, product_id="prod_gpu_hours",
+                                      groups={"gpu_type": "H100"}))
+        cfg.add("credits", balance(f"cr_{index + 1:04d}_onboarding", f"{con}_a",
+                                   "Onboarding credit", "prod_credit",
+                                   segments(f"cr_{index + 1:04d}_onboarding", tl.h0, 1, 2, unit)))
+        cfg.add("credits", balance(f"cr_{index + 1:04d}_promo", f"{con}_a",
+                                   "Inference promotion", "prod_credit",
+                                   segments(f"cr_{index + 1:04d}_promo", tl.h_mid, 1, 1,
+                                            unit // 4),
+                                   product_tags=["inference"], priority=0))
+        for month in range(24):
+            start = add_months(tl.h0, month)
+            end = add_months(start, 1)
+            if start >= tl.hist_start - timedelta(days=19) and end + timedelta(days=8) <= tl.as_of:
+                lo, hi = start + timedelta(days=19), end - timedelta(hours=1)
+                cfg.targets.append(("finalized", cus, to_us(lo), to_us(hi),
+                                    to_us(end + timedelta(hours=25)),
+                                    to_us(end + timedelta(days=7))))
+    elif archetype == 1:  # quarterly (annual every other) enterprise with prepaid commits
+        frequency = "ANNUAL" if (index // 8) % 2 else "QUARTERLY"
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_ENTERPRISE, tl.h0, None, frequency))
+        cid = f"pc_{index + 1:04d}_ai"
+        cfg.add("commits", balance(
+            cid, f"{con}_a", "AI prepaid commitment", "prod_prepaid_commit",
+            segments(cid, tl.h0, 12, 1, unit), kind="PREPAID",
+            invoices=[{"amount": 3 * unit, "timestamp": iso(add_months(tl.h0, 3 * q))}
+                      for q in range(4)],
+            product_tags=["ai"], priority=1))
+        cid2 = f"pc_{index + 1:04d}_infra"
+        cfg.add("commits", balance(
+            cid2, f"{con}_a", "Infrastructure prepay", "prod_prepaid_commit",
+            segments(cid2, tl.h0, 1, 3, unit), kind="PREPAID",
+            invoices=[{"amount": unit, "timestamp": iso(tl.h0)}],
+            product_ids=["prod_gpu_hours"], product_tags=["storage"], priority=2))
+        cfg.targets.append(("no_rate_model", cus, to_us(tl.hist_start), to_us(tl.as_of), None,
+                            None))
+    elif archetype == 2:  # nth-of-month billing on the 15th, starting within the history
+        start = tl.at(0.25)
+        if start.day == 15:
+            start += timedelta(days=1)
+        anchor = tl.h0.replace(day=15)
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, start, None,
+                                      day="CUSTOM_DATE", anchor=anchor))
+        crid = f"cr_{index + 1:04d}_platform"
+        cfg.add("credits", balance(crid, f"{con}_a", "Platform credit", "prod_credit",
+                                   segments(crid, start, 6, 1, unit // 10),
+                                   product_ids=["prod_active_seats", "prod_api_requests"],
+                                   product_tags=["storage"], priority=1))
+        window = (max(start, tl.hist_start), tl.as_of)
+        cfg.targets.append(("no_contract", cus, to_us(start - timedelta(days=20)), to_us(start),
+                            None, None))
+    elif archetype == 3:  # billing anchored on the 31st, postpaid commit with true-ups
+        anchor = next(add_months(tl.h0, k) for k in range(12)
+                      if add_months(tl.h0.replace(day=31) if tl.h0.month in (1, 3, 5, 7, 8, 10, 12)
+                                    else tl.h0, k).day == 31)
+        anchor = anchor.replace(day=31)
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_ENTERPRISE, tl.h0, None,
+                                      day="CUSTOM_DATE", anchor=anchor))
+        cfg.add("overrides", override(
+            f"ov_{index + 1:04d}_promo", f"{con}_a", add_months(tl.h0, 1), add_months(tl.h0, 3),
+            overwrite_rate={"rate_type": "TIERED", "price": None,
+                            "tiers": [{"size": "50", "price": "1100"}, {"price": "900"}]},
+            product_id="prod_llm_tokens", groups={"model": "atlas-large"}))
+        cid = f"pc_{index + 1:04d}_postpaid"
+        cfg.add("commits", balance(cid, f"{con}_a", "Quarterly minimum spend",
+                                   "prod_postpaid_commit", segments(cid, tl.h0, 4, 3, 4 * unit),
+                                   kind="POSTPAID"))
+        cfg.targets.append(("no_rate_model", cus, to_us(tl.hist_start), to_us(tl.as_of), None,
+                            None))
+    elif archetype == 4:  # weekly statements from the contract start
+        start = tl.h0 + timedelta(days=3 + (index // 8) % 7)
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, start, None, "WEEKLY",
+                                      "CONTRACT_START"))
+        window = (max(start, tl.hist_start), tl.as_of)
+    elif archetype == 5:  # two overlapping contracts: an enterprise pilot beside standard
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, None))
+        cfg.add("contracts", contract(f"{con}_b", cus, RC_ENTERPRISE, tl.at(0.4), tl.at(0.75),
+                                      day="CONTRACT_START"))
+    elif archetype == 6:  # churned: the contract ends mid-history, mid-period
+        end = tl.at(0.55)
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, end))
+        cid = f"pc_{index + 1:04d}_annual"
+        cfg.add("commits", balance(cid, f"{con}_a", "Annual prepay", "prod_prepaid_commit",
+                                   segments(cid, tl.h0, 1, 12, 6 * unit), kind="PREPAID",
+                                   invoices=[{"amount": 6 * unit, "timestamp": iso(tl.h0)}],
+                                   product_tags=["ai"], priority=1))
+        window = (tl.hist_start, end)
+        cfg.targets.append(("no_contract", cus, to_us(end), to_us(tl.as_of), None, None))
+    else:  # renewal from standard to enterprise, EXPLICIT override prioritization
+        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, tl.h_mid))
+        cfg.add("contracts", contract(f"{con}_b", cus, RC_ENTERPRISE, tl.h_mid, None,
+                                      prioritization="EXPLICIT"))
+        ov = f"ov_{index + 1:04d}"
+        cfg.add("overrides", override(f"{ov}_api", f"{con}_b", tl.h_mid, None, priority=1,
+                                      overwrite_rate={"rate_type": "FLAT", "price": "0.02",
+                                                      "tiers": None},
+                                      product_id="prod_api_requests"))
+        cfg.add("overrides", override(f"{ov}_platform_1", f"{con}_b", tl.h_mid, None,
+                                      multiplier="0.95", priority=1, product_tags=["platform"]))
+        cfg.add("overrides", override(f"{ov}_platform_2", f"{con}_b", tl.h_mid, None,
+                                      multiplier=0.85, priority=2, product_tags=["platform"]))
+        crid, cid = f"cr_{index + 1:04d}_renewal", f"pc_{index + 1:04d}_renewal"
+        cfg.add("credits", balance(crid, f"{con}_b", "Renewal credit", "prod_credit",
+                                   segments(crid, tl.h_mid, 1, 2, unit // 2), priority=5))
+        cfg.add("commits", balance(cid, f"{con}_b", "LLM prepay", "prod_prepaid_commit",
+                                   segments(cid, tl.h_mid, 6, 1, unit // 2), kind="PREPAID",
+                                   invoices=[{"amount": 3 * unit, "timestamp": iso(tl.h_mid)}],
+                                   product_ids=["prod_llm_tokens"], priority=5))
+    weight = 0 if window[1] <= window[0] else rng.choice((1, 2, 3, 5, 8, 13, 21))
+    cfg.plans.append(CustomerPlan(index, cus, slug, aliases, archetype, weight,
+                                  users=rng.randint(3, 150), workspaces=rng.randint(1, 4),
+                                  window=window))
+
+
+def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config:
+    """Every configuration object, deterministic for (timeline, sizes, seed)."""
+    rng = random.Random(seed)
+    cfg = Config(objects={name: [] for name in CONFIG_FILES})
+    cfg.objects["billable_metrics"] = billable_metrics()
+    cfg.objects["products"] = products()
+    cfg.objects["rate_cards"] = rate_cards()
+    cfg.objects["rates"] = rates(tl)
+    months = max(1.0, (tl.as_of - tl.hist_start).days / 30.4)
+    # Balance amounts scale with volume so some balances run out and some expire unspent.
+    unit = max(100, round(events / max(customers, 1) / months * 40, -2))
+    for index, (name, slug) in enumerate(customer_names(customers)):
+        add_customer(cfg, tl, rng, index, seed, name, slug, unit)
+    return cfg
+
+
+def write_config(out: Path, cfg: Config) -> None:
+    for name in CONFIG_FILES:
+        text = "".join(json.dumps(row) + "\n" for row in cfg.objects.get(name, []))
+        (out / f"{name}.jsonl").write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------
+
+
+def plan_counts(events: int, cfg: Config) -> dict[str, int]:
+    """Rows per kind; 'normal' takes the rest. Small runs still get every kind."""
+    counts: dict[str, int] = {}
+    target_kinds = {t[0] for t in cfg.targets}
+    for kind, _tag, fraction, minimum in KINDS:
+        if kind in TARGET_KINDS and kind not in target_kinds:
+            counts[kind] = 0
+            continue
+        counts[kind] = max(minimum, round(events * fraction))
+    while sum(counts.values()) > events // 2 and any(counts.values()):
+        counts = {k: v // 2 for k, v in counts.items()}
+    counts["dup"] = min(counts["dup"], events - sum(counts.values()))
+    counts = {"normal": events - sum(counts.values()), **counts}
+    return counts
+
+
+def sql_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def load_tables(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, int]) -> None:
+    """Customer slots, targets and kind ranges as small DuckDB tables."""
+    con.execute("create table customers (cidx int, customer_id varchar, slug varchar, "
+                "alias1 varchar, alias2 varchar, n_alias int, users int, workspaces int, "
+                "ws_us bigint, wlen_us bigint, slot_lo bigint, slot_hi bigint)")
+    rows, slot = [], 0
+    for p in cfg.plans:
+        aliases = p.aliases + [None, None]
+        lo, hi = to_us(p.window[0]), to_us(p.window[1])
+        rows.append((p.index, p.customer_id, p.slug, aliases[0], aliases[1], len(p.aliases),
+                     p.users, p.workspaces, lo, max(hi - lo, 0), slot, slot + p.weight))
+        slot += p.weight
+    if rows:
+        con.executemany("insert into customers values (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    con.execute(f"create table slots as select s, c.* from range({max(slot, 1)}) r(s) "
+                "join customers c on r.s >= c.slot_lo and r.s < c.slot_hi")
+    con.execute("create table targets (kind varchar, k int, customer_id varchar, lo bigint, "
+                "hi bigint, rlo bigint, rhi bigint)")
+    by_kind: dict[str, int] = {}
+    for kind, cus, lo, hi, rlo, rhi in cfg.targets:
+        con.execute("insert into targets values (?,?,?,?,?,?,?)",
+                    (kind, by_kind.get(kind, 0), cus, lo, hi, rlo, rhi))
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    con.execute("create table kinds (kind varchar, tag varchar, lo bigint, hi bigint, "
+                "n_targets int)")
+    tags = {"normal": "evt", **{kind: tag for kind, tag, _f, _m in KINDS}}
+    start = 0
+    for kind, count in counts.items():
+        con.execute("insert into kinds values (?,?,?,?,?)",
+                    (kind, tags[kind], start, start + count, by_kind.get(kind, 0)))
+        start += count
+    con.execute(f"create table slot_count as select {max(slot, 1)} as n")
+
+
+def base_sql(seed: int) -> str:
+    """Every row gets a customer, an instant and normal-looking fields; kinds override some."""
+    return f"""
+create table base as
+with rows as (
+    select r.i, k.kind, k.tag, k.lo as kind_lo, k.n_targets,
+        hash(r.i, {seed}, 1) as h1, hash(r.i, {seed}, 2) as h2, hash(r.i, {seed}, 3) as h3,
+        hash(r.i, {seed}, 4) as h4, hash(r.i, {seed}, 5) as h5, hash(r.i, {seed}, 6) as h6,
+        hash(r.i, {seed}, 7) as h7, hash(r.i, {seed}, 8) as h8
+    from range((select coalesce(max(hi), 0) from kinds where kind <> 'dup')) r(i)
+    join kinds k on r.i >= k.lo and r.i < k.hi
+),
+picked as (
+    select rows.*, s.cidx, coalesce(t.customer_id, s.customer_id) as cust, s.slug,
+        s.alias1, s.alias2, s.n_alias, s.users, s.workspaces,
+        coalesce(t.lo, s.ws_us) as lo_us, coalesce(t.hi - t.lo, s.wlen_us) as len_us,
+        t.rlo, t.rhi
+    from rows
+    join slots s on s.s = rows.h1 % (select n from slot_count)
+    left join targets t on t.kind = rows.kind and t.k = (rows.i - rows.kind_lo) % rows.n_targets
+)
+select *,
+    (h2 % 1000003) / 1000003.0 as u_time,
+    (h3 % 1000003) / 1000003.0 as u_type,
+    (h4 % 1000003) / 1000003.0 as u_lag,
+    (h5 % 1000003) / 1000003.0 as u_val
+from picked
+"""
+
+
+def instants_sql(as_of_us: int) -> str:
+    """Event instant (`inst_us`, when it happened) and `recv_us` (when it reached us)."""
+    lag = "(20000 + floor(pow(u_lag, 4) * 240000000))::bigint"
+    late_lag = f"({HOUR_US} + floor(u_lag * {21 * HOUR_US}))::bigint"
+    return f"""
+create table timed as
+with t as (
+    select *,
+        case when kind = 'normal' then
+            -- usage grows over the history: density rises towards as_of
+            lo_us + floor(sqrt(u_time) * len_us)::bigint
+        else lo_us + floor(u_time * len_us)::bigint end // 1000 * 1000 as occurred_us
+    from base
+),
+r as (
+    select *,
+        case
+            when rlo is not null then rlo + floor(u_lag * (rhi - rlo))::bigint
+            when kind = 'late' then occurred_us + {late_lag}
+            when kind = 'after_as_of' then {as_of_us} + 1000000
+                + floor(u_time * {3 * DAY_US})::bigint
+            else least(occurred_us + {lag}, {as_of_us})
+        end as recv_us
+    from t
+)
+select *,
+    case
+        when kind = 'future' then recv_us + {25 * HOUR_US} + floor(u_val * {10 * DAY_US})::bigint
+        when kind = 'too_old' then recv_us - {35 * DAY_US} - floor(u_val * {40 * DAY_US})::bigint
+        when kind = 'after_as_of' then recv_us - {lag}
+        when kind = 'odd_ts' and (i - kind_lo) % {len(ODD_TS_FORMS)} = 2
+            then occurred_us + h6 % 1000
+        when kind = 'odd_ts' then occurred_us // 1000000 * 1000000
+        else occurred_us
+    end as inst_us
+from r
+"""
+
+
+def properties_sql() -> str:
+    """Event type, property values and the JSON text, per type."""
+    pick = "list_extract({values}, 1 + ({h} % {n})::int)"
+    model = ("case when kind = 'no_rate' then 'orion-vision' "
+             "when kind = 'no_rate_model' then 'atlas-xl-preview' "
+             "when h6 % 10 < 5 then 'atlas-small' when h6 % 10 < 8 then 'atlas-large' "
+             "else 'nova-embed' end")
+    region = ("case when h7 % 10 < 6 then 'us-east-1' when h7 % 10 < 9 then 'eu-west-1' "
+              "else 'ap-south-1' end")
+    cluster = pick.format(values=sql_list(["c-iad-01", "c-fra-02", "c-bom-01"]), h="h6", n=3)
+    return f"""
+create table props as
+with v as (
+    select *,
+        case
+            when kind not in ('normal', 'late', 'odd_ts', 'after_as_of') then 'llm_inference'
+            when u_type < 0.55 then 'llm_inference'
+            when u_type < 0.75 then 'api_request'
+            when u_type < 0.85 then 'gpu_job'
+            when u_type < 0.90 then 'storage_snapshot'
+            when u_type < 0.985 then 'seat_activity'
+            else 'heartbeat'
+        end as etype,
+        {model} as model,
+        {region} as region,
+        {cluster} as cluster,
+        slug || '-' || list_extract(['prod', 'staging', 'research', 'batch'],
+            1 + (h8 % workspaces)::int) as workspace,
+        printf('u-%03d-%04d', cidx, h8 // 7 % users) as user_id,
+        floor(exp(ln(20) + u_val * ln(20000)))::bigint as tokens,
+        60 + floor(pow(u_val, 2) * 28740 * 10) / 10 as gpu_seconds
+    from timed
+)
+select *,
+    case etype
+        when 'llm_inference' then
+            '{{"model": "' || model || '", "region": "' || region || '", "workspace": "'
+            || workspace || '", "user_id": "' || user_id || '", "tokens": '
+            || case
+                when kind = 'bad_value' then
+                    list_extract(['"abc"', 'null', '"1e5"', '"12,000"'],
+                                 1 + ((i - kind_lo) % 4)::int)
+                when h7 % 100 < 3 then '"' || tokens || '"'
+                else tokens::varchar end
+            || case when kind = 'bad_value' and (i - kind_lo) % 4 = 1 then ', "stream": true'
+                    else '' end
+            || '}}'
+        when 'gpu_job' then
+            '{{"cluster": "' || cluster || '", "gpu_type": "'
+            || list_extract(['H100', 'A100', 'L4'], 1 + (h7 % 3)::int)
+            || '", "region": "'
+            || case cluster when 'c-iad-01' then 'us-east-1' when 'c-fra-02' then 'eu-west-1'
+                   else 'ap-south-1' end
+            || '", "workspace": "' || workspace || '", "job_id": "job-' || (h5 % 100000000)
+            || '", "gpu_seconds": '
+            || case when h8 % 10 < 3 then printf('%.1f', gpu_seconds)
+                    else floor(gpu_seconds)::bigint::varchar end
+            || '}}'
+        when 'api_request' then
+            '{{"endpoint": "'
+            || list_extract(['/v1/chat/completions', '/v1/embeddings', '/v1/files',
+                             '/v1/models'], 1 + (h6 % 4)::int)
+            || '", "status": "'
+            || case when h7 % 100 < 90 then 'ok' when h7 % 100 < 95 then 'client_error'
+                    else 'server_error' end
+            || '", "region": "' || region || '", "workspace": "' || workspace
+            || '", "user_id": "' || user_id || '", "latency_ms": ' || (5 + h5 % 2000) || '}}'
+        when 'storage_snapshot' then
+            '{{"bucket": "' || slug || '-'
+            || list_extract(['models', 'datasets', 'logs'], 1 + (h6 % 3)::int)
+            || '", "region": "' || region || '", "workspace": "' || workspace
+            || '", "gb": '
+            || printf('%.2f', (10 + cidx * 37 % 900) * (1 + u_time) * (0.8 + 0.2 * u_val))
+            || '}}'
+        when 'seat_activity' then
+            '{{"user_id": "' || user_id || '", "role": "'
+            || case when h6 % 100 < 80 then 'member' when h6 % 100 < 90 then 'admin'
+                    else 'service_account' end
+            || '", "workspace": "' || workspace || '", "region": "' || region || '"}}'
+        else case when h6 % 2 = 0 then null else '{{"agent_version": "1.4.2"}}' end
+    end as props_json
+from v
+"""
+
+
+def events_sql(seed: int) -> str:
+    """The final rows: kinds override customer, type, timestamp or properties."""
+    salt = seed % 2**40 * 7919 % 2**40
+    ts_normal = "strftime(inst, '%Y-%m-%dT%H:%M:%S.%gZ')"
+    odd = " ".join(f"when {n} then {form}" for n, form in enumerate(ODD_TS_FORMS))
+    timestamp = (f"case when kind = 'odd_ts' then case (i - kind_lo) % {len(ODD_TS_FORMS)} "
+                 f"{odd} end else {ts_normal} end")
+    columns = {
+        "transaction_id": f"tag || '-' || printf('%010x', (i * 2654435761 + {salt}) "
+                          "% 1099511627776)",
+        "customer_id": "case when kind = 'no_customer' then list_extract(['cus_deleted_' || "
+                       "printf('%04d', i % 97), 'ghost-labs', 'northwind-sandbox'], "
+                       "1 + (i % 3)::int) when n_alias > 0 and h8 % 10 < 3 then "
+                       "case when n_alias = 2 and h8 % 2 = 0 then alias2 else alias1 end "
+                       "else cust end",
+        "event_type": "etype",
+        "timestamp": timestamp,
+        "properties": "props_json",
+    }
+    by_field: dict[str, list[str]] = {}
+    for n, (column, expr) in enumerate(MALFORMED_FORMS):
+        by_field.setdefault(column, []).append(f"when {n} then {expr}")
+    selects = []
+    for column, expr in columns.items():
+        if column in by_field:
+            whens = " ".join(by_field[column])
+            expr = (f"case when kind = 'malformed' then case (i - kind_lo) % "
+                    f"{len(MALFORMED_FORMS)} {whens} else {expr} end else {expr} end")
+        selects.append(f"{expr} as {column}")
+    return f"""
+create table events as
+with x as (select *, make_timestamp(inst_us) as inst from props),
+single as (
+    select i, {', '.join(selects)}, recv_us,
+        (kind = 'normal' and (i - kind_lo) % (select greatest((select hi - lo from kinds
+            where kind = 'normal') // greatest((select hi - lo from kinds where kind = 'dup'),
+            1), 1)) = 0 and (i - kind_lo) // (select greatest((select hi - lo from kinds
+            where kind = 'normal') // greatest((select hi - lo from kinds where kind = 'dup'),
+            1), 1)) < (select hi - lo from kinds where kind = 'dup')) as is_dup_source
+    from x
+),
+tagged as (
+    select i, case when is_dup_source then 'dup' || substr(transaction_id, 4)
+        else transaction_id end as transaction_id,
+        customer_id, event_type, timestamp, properties, recv_us, is_dup_source
+    from single
+),
+copies as (
+    -- resent: half within the hour (retries), most within 3 days, some weeks later
+    select (select lo from kinds where kind = 'dup') + row_number() over (order by i) - 1 as i,
+        transaction_id, customer_id, event_type, timestamp, properties,
+        recv_us + case
+            when hash(i, {seed}, 9) % 10 < 5 then 1000000 + hash(i, {seed}, 10) % {HOUR_US}
+            when hash(i, {seed}, 9) % 10 < 9 then hash(i, {seed}, 10) % {3 * DAY_US}
+            else {3 * DAY_US} + hash(i, {seed}, 10) % {27 * DAY_US} end as recv_us
+    from tagged where is_dup_source
+)
+select i, transaction_id, customer_id, event_type, timestamp, properties,
+    make_timestamp(recv_us)::timestamptz as received_at
+from (select i, transaction_id, customer_id, event_type, timestamp, properties, recv_us
+      from tagged union all select * from copies)
+order by recv_us, i
+"""
+
+
+def build_events(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, int],
+                 tl: Timeline, seed: int, step: Callable[[str], None]) -> None:
+    """Create table `events` (ordered by received_at) in `con`."""
+    load_tables(con, cfg, counts)
+    statements = (("drawing customers and instants", base_sql(seed)),
+                  ("arrival times", instants_sql(to_us(tl.as_of))),
+                  ("properties", properties_sql()),
+                  ("transaction ids and bad rows", events_sql(seed)))
+    for label, sql in statements:
+        step(label)
+        con.execute(sql)
+
+
+def file_sizes(total: int) -> list[int]:
+    """Rows per events file: ~1M each, at least 2 files when there are 2+ events."""
+    files = max(2, math.ceil(total / ROWS_PER_FILE)) if total >= 2 else 1
+    base, extra = divmod(total, files)
+    return [base + (1 if k < extra else 0) for k in range(files)]
+
+
+def write_events(con: duckdb.DuckDBPyConnection, out: Path, total: int,
+                 progress: Callable[[int], None]) -> int:
+    """Stream table `events` into events/events-NNNNN.parquet files; returns the file count."""
+    folder = out / "events"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    sizes = file_sizes(total)
+    reader = con.execute("select * exclude (i) from events").to_arrow_reader(BATCH_ROWS)
+    pending: list[pa.RecordBatch] = []
+    buffered = written = 0
+    for number, size in enumerate(sizes):
+        with pq.ParquetWriter(folder / f"events-{number:05d}.parquet", EVENT_SCHEMA) as writer:
+            remaining = size
+            while remaining > 0:
+                if not pending:
+                    pending.append(next(reader))
+                    buffered = pending[0].num_rows
+                batch = pending.pop(0)
+                take = min(remaining, batch.num_rows)
+                chunk = pa.Table.from_batches([batch.slice(0, take)]).cast(EVENT_SCHEMA)
+                writer.write_table(chunk)
+                if take < batch.num_rows:
+                    pending.insert(0, batch.slice(take))
+                remaining -= take
+                written += take
+                progress(written)
+            if size == 0:
+                writer.write_table(EVENT_SCHEMA.empty_table())
+    del buffered
+    return len(sizes)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A plain-text progress bar on stderr."""
+
+    def __init__(self, total: int, width: int = 30) -> None:
+        self.total, self.width, self.label = max(total, 1), width, ""
+        self.tty = sys.stderr.isatty()
+
+    def step(self, label: str) -> None:
+        self.label = label
+        self.show(0)
+
+    def show(self, done: int) -> None:
+        filled = self.width * done // self.total
+        bar = "#" * filled + "-" * (self.width - filled)
+        end = "\r" if self.tty else "\n"
+        if self.tty or done in (0, self.total):
+            sys.stderr.write(f"[{bar}] {100 * done // self.total:3d}% {self.label:<36}{end}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def count_arg(text: str) -> int:
+    """A non-negative whole number; '1e6' and '1_000_000' are accepted."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value < 0 or value != int(value):
+        raise argparse.ArgumentTypeError(f"need a non-negative whole number: {text!r}")
+    return int(value)
+
+
+def timestamp_arg(text: str) -> datetime:
+    try:
+        return parse_ts(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp with zone: {text!r}") from exc
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Write sample raw input for the rated events warehouse (SPEC section 3): "
+            "events/events-NNNNN.parquet plus one JSONL file per configuration object. "
+            "Events spread over the --months months before --as-of; a small known fraction is "
+            "bad on purpose (every SPEC section 6 error code, duplicates, late arrivals, events "
+            "received after --as-of). transaction_id prefixes name each event's intended "
+            "outcome (evt-, dup-, late-, odd-ts-, after-as-of-, malformed-, future-, too-old-, "
+            "no-customer-, no-contract-, no-rate-, bad-value-, finalized-). The same arguments "
+            "always give byte-identical files."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--events", type=count_arg, default=100_000,
+                        help="total event rows to write (1e6 style accepted)")
+    parser.add_argument("--customers", type=count_arg, default=50,
+                        help="number of customers (8+ gives every contract shape and bad kind)")
+    parser.add_argument("--months", type=count_arg, default=6,
+                        help="history length in months before --as-of")
+    parser.add_argument("--seed", type=count_arg, default=42, help="random seed")
+    parser.add_argument("--out", type=Path, default=Path("data/raw"),
+                        help="output folder (its events/*.parquet are replaced)")
+    parser.add_argument("--as-of", type=timestamp_arg, default=parse_ts("2026-06-15T00:00:00Z"),
+                        help="the warehouse's as_of (RFC 3339): events spread before it, a few "
+                             "arrive after it")
+    args = parser.parse_args(argv)
+    if args.months < 1:
+        parser.error("--months must be at least 1")
+    if args.customers < 1:
+        parser.error("--customers must be at least 1")
+    return args
+
+
+def generate(out: Path, events: int, customers: int, months: int, seed: int,
+             as_of: datetime, progress: Progress | None = None) -> dict[str, int]:
+    """Write the whole raw folder; returns the rows per event kind."""
+    tl = Timeline.build(as_of, months)
+    cfg = build_config(tl, customers, events, seed)
+    counts = plan_counts(events, cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    write_config(out, cfg)
+    bar = progress or Progress(events)
+    con = duckdb.connect()
+    try:
+        con.execute("set threads = 1")
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("set preserve_insertion_order = true")
+        build_events(con, cfg, counts, tl, seed, bar.step)
+        bar.step("writing parquet")
+        write_events(con, out, events, bar.show)
+    finally:
+        con.close()
+        bar.close()
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    counts = generate(args.out, args.events, args.customers, args.months, args.seed, args.as_of)
+    bad = {k: v for k, v in counts.items() if k not in ("normal", "late", "odd_ts")}
+    detail = ", ".join(f"{k} {v}" for k, v in bad.items())
+    print(f"wrote {args.events} events ({len(file_sizes(args.events))} files) and config for "
+          f"{args.customers} customers to {args.out} in {time.perf_counter() - started:.1f}s; "
+          f"normal {counts['normal']}, late {counts['late']}, odd timestamps "
+          f"{counts['odd_ts']}; {detail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+"""Independent reference rater, written from SPEC.md alone (never from models/ or macros/).
+
+Differential tests compare its output with the dbt marts; see `rater.rate_folder`.
+"""
