@@ -22,7 +22,7 @@
     {%- set offset_minutes -%}
         case when {{ zone }} in ('Z', 'z') then 0
             else (case when left({{ zone }}, 1) = '-' then -1 else 1 end)
-                * (cast(substring({{ zone }}, 2, 2) as integer) * 60 + cast(substring({{ zone }}, 5, 2) as integer))
+                * (try_cast(substring({{ zone }}, 2, 2) as integer) * 60 + try_cast(substring({{ zone }}, 5, 2) as integer))
         end
     {%- endset -%}
     {%- set local_text -%}
@@ -32,12 +32,12 @@
     {%- endset -%}
     case
         when {{ parts }}.year = '' or {{ parts }}.year = '0000' then null
-        when cast({{ parts }}.hour as integer) > 23
-            or cast({{ parts }}.minute as integer) > 59
-            or cast({{ parts }}.second as integer) > 59 then null
+        when try_cast({{ parts }}.hour as integer) > 23
+            or try_cast({{ parts }}.minute as integer) > 59
+            or try_cast({{ parts }}.second as integer) > 59 then null
         when {{ zone }} not in ('Z', 'z')
-            and (cast(substring({{ zone }}, 2, 2) as integer) > 23
-                or cast(substring({{ zone }}, 5, 2) as integer) > 59) then null
+            and (try_cast(substring({{ zone }}, 2, 2) as integer) > 23
+                or try_cast(substring({{ zone }}, 5, 2) as integer) > 59) then null
         else {{ dbt.dateadd('minute', '-(' ~ offset_minutes ~ ')', try_cast(local_text, api.Column.translate_type('timestamp'))) }}
     end
 {% endmacro %}

@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -116,7 +117,7 @@ KINDS: tuple[tuple[str, str, float, int], ...] = (
     ("no_contract", "no-contract", 0.001, 2),
     ("no_rate", "no-rate", 0.001, 2),
     ("no_rate_model", "no-rate", 0.0005, 2),
-    ("bad_value", "bad-value", 0.001, 4),
+    ("bad_value", "bad-value", 0.001, 5),
     ("finalized", "finalized", 0.001, 2),
     ("dup", "dup", 0.005, 3),
 )
@@ -140,19 +141,19 @@ def parse_ts(text: str) -> datetime:
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError(f"timestamp needs a zone: {text!r}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
     """Aware datetime -> '2026-01-01T00:00:00Z' (None stays None)."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def to_us(value: datetime) -> int:
     """Aware datetime -> microseconds since the Unix epoch (exact)."""
-    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
 
 
@@ -161,7 +162,7 @@ def add_months(value: datetime, months: int) -> datetime:
     index = value.year * 12 + value.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
-    next_first = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    next_first = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     last_day = (next_first - timedelta(days=1)).day
     return value.replace(year=year, month=month, day=min(value.day, last_day))
 
@@ -405,6 +406,14 @@ def balance(bid: str, contract_id: str, name: str, product: str, items: list[dic
     return row
 
 
+def first_31st(start: datetime) -> datetime:
+    """The first 31st of a month on or after `start`'s month."""
+    month = month_floor(start)
+    while (add_months(month, 1) - month).days != 31:
+        month = add_months(month, 1)
+    return month.replace(day=31)
+
+
 def customer_names(count: int) -> list[tuple[str, str]]:
     """(name, slug) pairs, unique."""
     firsts, seconds = COMPANY_WORDS
@@ -418,132 +427,189 @@ def customer_names(count: int) -> list[tuple[str, str]]:
     return names
 
 
+@dataclass(frozen=True)
+class Owner:
+    """One customer being configured: ids and the scale of its balances."""
+
+    cfg: Config
+    tl: Timeline
+    index: int
+    unit: int  # a typical month of spend, in cents
+
+    @property
+    def num(self) -> str:
+        return f"{self.index + 1:04d}"
+
+    @property
+    def customer_id(self) -> str:
+        return f"cus_{self.num}"
+
+    def contract_id(self, suffix: str = "a") -> str:
+        return f"con_{self.num}_{suffix}"
+
+    def target(self, kind: str, lo: datetime, hi: datetime,
+               received: tuple[datetime, datetime] | None = None) -> None:
+        rlo, rhi = (None, None) if received is None else (to_us(received[0]), to_us(received[1]))
+        self.cfg.targets.append((kind, self.customer_id, to_us(lo), to_us(hi), rlo, rhi))
+
+
+Window = tuple[datetime, datetime]
+
+
+def monthly_with_credits(o: Owner) -> Window:
+    """Monthly calendar billing, two credits and LOWEST_MULTIPLIER overrides."""
+    tl, con = o.tl, o.contract_id()
+    o.cfg.add("contracts", contract(con, o.customer_id, RC_STANDARD, tl.h0, None))
+    o.cfg.add("overrides", override(f"ov_{o.num}_ai", con, add_months(tl.h0, 1), None,
+                                    multiplier=0.9, priority=1, product_tags=["ai"]))
+    o.cfg.add("overrides", override(f"ov_{o.num}_h100", con, tl.h0, tl.h_mid, multiplier="0.8",
+                                    priority=2, product_id="prod_gpu_hours",
+                                    groups={"gpu_type": "H100"}))
+    onboarding, promo = f"cr_{o.num}_onboarding", f"cr_{o.num}_promo"
+    o.cfg.add("credits", balance(onboarding, con, "Onboarding credit", "prod_credit",
+                                 segments(onboarding, tl.h0, 1, 2, o.unit)))
+    o.cfg.add("credits", balance(promo, con, "Inference promotion", "prod_credit",
+                                 segments(promo, tl.h_mid, 1, 1, o.unit // 4),
+                                 product_tags=["inference"], priority=0))
+    # Late in a closed month, received after that month finalized (end + 24h grace).
+    for month in range(24):
+        start = add_months(tl.h0, month)
+        end = add_months(start, 1)
+        if end + timedelta(days=8) <= tl.as_of:
+            o.target("finalized", start + timedelta(days=19), end - timedelta(hours=1),
+                     (end + timedelta(hours=25), end + timedelta(days=7)))
+    return tl.hist_start, tl.as_of
+
+
+def quarterly_enterprise(o: Owner) -> Window:
+    """Quarterly (every other one annual) enterprise contract with two prepaid commits."""
+    tl, con = o.tl, o.contract_id()
+    frequency = "ANNUAL" if (o.index // 8) % 2 else "QUARTERLY"
+    o.cfg.add("contracts", contract(con, o.customer_id, RC_ENTERPRISE, tl.h0, None, frequency))
+    ai, infra = f"pc_{o.num}_ai", f"pc_{o.num}_infra"
+    o.cfg.add("commits", balance(
+        ai, con, "AI prepaid commitment", "prod_prepaid_commit",
+        segments(ai, tl.h0, 12, 1, o.unit), kind="PREPAID",
+        invoices=[{"amount": 3 * o.unit, "timestamp": iso(add_months(tl.h0, 3 * q))}
+                  for q in range(4)],
+        product_tags=["ai"], priority=1))
+    o.cfg.add("commits", balance(
+        infra, con, "Infrastructure prepay", "prod_prepaid_commit",
+        segments(infra, tl.h0, 1, 3, o.unit), kind="PREPAID",
+        invoices=[{"amount": o.unit, "timestamp": iso(tl.h0)}],
+        product_ids=["prod_gpu_hours"], product_tags=["storage"], priority=2))
+    o.target("no_rate_model", tl.hist_start, tl.as_of)
+    return tl.hist_start, tl.as_of
+
+
+def anchored_15th(o: Owner) -> Window:
+    """Nth-of-month billing on the 15th, starting a quarter into the history."""
+    tl, con = o.tl, o.contract_id()
+    start = tl.at(0.25)
+    if start.day == 15:
+        start += timedelta(days=1)
+    o.cfg.add("contracts", contract(con, o.customer_id, RC_STANDARD, start, None,
+                                    day="CUSTOM_DATE", anchor=tl.h0.replace(day=15)))
+    credit = f"cr_{o.num}_platform"
+    o.cfg.add("credits", balance(credit, con, "Platform credit", "prod_credit",
+                                 segments(credit, start, 6, 1, o.unit // 10),
+                                 product_ids=["prod_active_seats", "prod_api_requests"],
+                                 product_tags=["storage"], priority=1))
+    o.target("no_contract", start - timedelta(days=20), start)
+    return max(start, tl.hist_start), tl.as_of
+
+
+def anchored_31st(o: Owner) -> Window:
+    """Billing anchored on the 31st, a promotional OVERWRITE and a postpaid commit."""
+    tl, con = o.tl, o.contract_id()
+    o.cfg.add("contracts", contract(con, o.customer_id, RC_ENTERPRISE, tl.h0, None,
+                                    day="CUSTOM_DATE", anchor=first_31st(tl.h0)))
+    o.cfg.add("overrides", override(
+        f"ov_{o.num}_promo", con, add_months(tl.h0, 1), add_months(tl.h0, 3),
+        overwrite_rate={"rate_type": "TIERED", "price": None,
+                        "tiers": [{"size": "50", "price": "1100"}, {"price": "900"}]},
+        product_id="prod_llm_tokens", groups={"model": "atlas-large"}))
+    postpaid = f"pc_{o.num}_postpaid"
+    o.cfg.add("commits", balance(postpaid, con, "Quarterly minimum spend",
+                                 "prod_postpaid_commit",
+                                 segments(postpaid, tl.h0, 4, 3, 4 * o.unit), kind="POSTPAID"))
+    o.target("no_rate_model", tl.hist_start, tl.as_of)
+    return tl.hist_start, tl.as_of
+
+
+def weekly(o: Owner) -> Window:
+    """Weekly statements from a mid-week contract start."""
+    start = o.tl.h0 + timedelta(days=3 + (o.index // 8) % 7)
+    o.cfg.add("contracts", contract(o.contract_id(), o.customer_id, RC_STANDARD, start, None,
+                                    "WEEKLY", "CONTRACT_START"))
+    return max(start, o.tl.hist_start), o.tl.as_of
+
+
+def overlapping(o: Owner) -> Window:
+    """Two overlapping contracts: an enterprise pilot beside the standard contract."""
+    tl = o.tl
+    o.cfg.add("contracts", contract(o.contract_id("a"), o.customer_id, RC_STANDARD, tl.h0, None))
+    o.cfg.add("contracts", contract(o.contract_id("b"), o.customer_id, RC_ENTERPRISE, tl.at(0.4),
+                                    tl.at(0.75), day="CONTRACT_START"))
+    return tl.hist_start, tl.as_of
+
+
+def churned(o: Owner) -> Window:
+    """The contract ends mid-history (mid-period); an annual prepay expires unspent."""
+    tl, con = o.tl, o.contract_id()
+    end = tl.at(0.55)
+    o.cfg.add("contracts", contract(con, o.customer_id, RC_STANDARD, tl.h0, end))
+    annual = f"pc_{o.num}_annual"
+    o.cfg.add("commits", balance(annual, con, "Annual prepay", "prod_prepaid_commit",
+                                 segments(annual, tl.h0, 1, 12, 6 * o.unit), kind="PREPAID",
+                                 invoices=[{"amount": 6 * o.unit, "timestamp": iso(tl.h0)}],
+                                 product_tags=["ai"], priority=1))
+    o.target("no_contract", end, tl.as_of)
+    return tl.hist_start, end
+
+
+def renewal(o: Owner) -> Window:
+    """Standard until h_mid, then enterprise with EXPLICIT override prioritization."""
+    tl, old, new = o.tl, o.contract_id("a"), o.contract_id("b")
+    o.cfg.add("contracts", contract(old, o.customer_id, RC_STANDARD, tl.h0, tl.h_mid))
+    o.cfg.add("contracts", contract(new, o.customer_id, RC_ENTERPRISE, tl.h_mid, None,
+                                    prioritization="EXPLICIT"))
+    o.cfg.add("overrides", override(f"ov_{o.num}_api", new, tl.h_mid, None, priority=1,
+                                    overwrite_rate={"rate_type": "FLAT", "price": "0.02",
+                                                    "tiers": None},
+                                    product_id="prod_api_requests"))
+    o.cfg.add("overrides", override(f"ov_{o.num}_platform_1", new, tl.h_mid, None,
+                                    multiplier="0.95", priority=1, product_tags=["platform"]))
+    o.cfg.add("overrides", override(f"ov_{o.num}_platform_2", new, tl.h_mid, None,
+                                    multiplier=0.85, priority=2, product_tags=["platform"]))
+    credit, commit = f"cr_{o.num}_renewal", f"pc_{o.num}_renewal"
+    o.cfg.add("credits", balance(credit, new, "Renewal credit", "prod_credit",
+                                 segments(credit, tl.h_mid, 1, 2, o.unit // 2), priority=5))
+    o.cfg.add("commits", balance(commit, new, "LLM prepay", "prod_prepaid_commit",
+                                 segments(commit, tl.h_mid, 6, 1, o.unit // 2), kind="PREPAID",
+                                 invoices=[{"amount": 3 * o.unit, "timestamp": iso(tl.h_mid)}],
+                                 product_ids=["prod_llm_tokens"], priority=5))
+    return tl.hist_start, tl.as_of
+
+
+# Customer i gets ARCHETYPES[i % 8]; each writes its contracts and balances and returns the
+# window its normal events fall in.
+ARCHETYPES: tuple[Callable[[Owner], Window], ...] = (
+    monthly_with_credits, quarterly_enterprise, anchored_15th, anchored_31st, weekly,
+    overlapping, churned, renewal,
+)
+
+
 def add_customer(cfg: Config, tl: Timeline, rng: random.Random, index: int, seed: int,
                  name: str, slug: str, unit: int) -> None:
-    """One customer with its contracts, overrides, commits and credits (by archetype)."""
-    cus = f"cus_{index + 1:04d}"
-    n_aliases = rng.choice((0, 1, 1, 2))
-    aliases = [slug, f"org_{(index * 2654435761 + seed) % 2**32:08x}"][:n_aliases]
-    cfg.add("customers", {"id": cus, "name": name, "ingest_aliases": aliases})
-    archetype = index % 8
-    window = (tl.hist_start, tl.as_of)
-    con = f"con_{index + 1:04d}"
-    if archetype == 0:  # monthly, credits, LOWEST_MULTIPLIER overrides
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, None))
-        cfg.add("overrides", override(f"ov_{index + 1:04d}_ai", f"{con}_a",
-                                      add_months(tl.h0, 1), None, multiplier=0.9, priority=1,
-                                      product_tags=["ai"]))
-        cfg.add("overrides", override(f"ov_{index + 1:04d}_h100", f"{con}_a", tl.h0, tl.h_mid,
-                                      multiplier="0.8", priority=2, product_id="prod_gpu_hours",
-                                      groups={"gpu_type": "H100"}))
-        cfg.add("credits", balance(f"cr_{index + 1:04d}_onboarding", f"{con}_a",
-                                   "Onboarding credit", "prod_credit",
-                                   segments(f"cr_{index + 1:04d}_onboarding", tl.h0, 1, 2, unit)))
-        cfg.add("credits", balance(f"cr_{index + 1:04d}_promo", f"{con}_a",
-                                   "Inference promotion", "prod_credit",
-                                   segments(f"cr_{index + 1:04d}_promo", tl.h_mid, 1, 1,
-                                            unit // 4),
-                                   product_tags=["inference"], priority=0))
-        for month in range(24):
-            start = add_months(tl.h0, month)
-            end = add_months(start, 1)
-            if start >= tl.hist_start - timedelta(days=19) and end + timedelta(days=8) <= tl.as_of:
-                lo, hi = start + timedelta(days=19), end - timedelta(hours=1)
-                cfg.targets.append(("finalized", cus, to_us(lo), to_us(hi),
-                                    to_us(end + timedelta(hours=25)),
-                                    to_us(end + timedelta(days=7))))
-    elif archetype == 1:  # quarterly (annual every other) enterprise with prepaid commits
-        frequency = "ANNUAL" if (index // 8) % 2 else "QUARTERLY"
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_ENTERPRISE, tl.h0, None, frequency))
-        cid = f"pc_{index + 1:04d}_ai"
-        cfg.add("commits", balance(
-            cid, f"{con}_a", "AI prepaid commitment", "prod_prepaid_commit",
-            segments(cid, tl.h0, 12, 1, unit), kind="PREPAID",
-            invoices=[{"amount": 3 * unit, "timestamp": iso(add_months(tl.h0, 3 * q))}
-                      for q in range(4)],
-            product_tags=["ai"], priority=1))
-        cid2 = f"pc_{index + 1:04d}_infra"
-        cfg.add("commits", balance(
-            cid2, f"{con}_a", "Infrastructure prepay", "prod_prepaid_commit",
-            segments(cid2, tl.h0, 1, 3, unit), kind="PREPAID",
-            invoices=[{"amount": unit, "timestamp": iso(tl.h0)}],
-            product_ids=["prod_gpu_hours"], product_tags=["storage"], priority=2))
-        cfg.targets.append(("no_rate_model", cus, to_us(tl.hist_start), to_us(tl.as_of), None,
-                            None))
-    elif archetype == 2:  # nth-of-month billing on the 15th, starting within the history
-        start = tl.at(0.25)
-        if start.day == 15:
-            start += timedelta(days=1)
-        anchor = tl.h0.replace(day=15)
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, start, None,
-                                      day="CUSTOM_DATE", anchor=anchor))
-        crid = f"cr_{index + 1:04d}_platform"
-        cfg.add("credits", balance(crid, f"{con}_a", "Platform credit", "prod_credit",
-                                   segments(crid, start, 6, 1, unit // 10),
-                                   product_ids=["prod_active_seats", "prod_api_requests"],
-                                   product_tags=["storage"], priority=1))
-        window = (max(start, tl.hist_start), tl.as_of)
-        cfg.targets.append(("no_contract", cus, to_us(start - timedelta(days=20)), to_us(start),
-                            None, None))
-    elif archetype == 3:  # billing anchored on the 31st, postpaid commit with true-ups
-        anchor = next(add_months(tl.h0, k) for k in range(12)
-                      if add_months(tl.h0.replace(day=31) if tl.h0.month in (1, 3, 5, 7, 8, 10, 12)
-                                    else tl.h0, k).day == 31)
-        anchor = anchor.replace(day=31)
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_ENTERPRISE, tl.h0, None,
-                                      day="CUSTOM_DATE", anchor=anchor))
-        cfg.add("overrides", override(
-            f"ov_{index + 1:04d}_promo", f"{con}_a", add_months(tl.h0, 1), add_months(tl.h0, 3),
-            overwrite_rate={"rate_type": "TIERED", "price": None,
-                            "tiers": [{"size": "50", "price": "1100"}, {"price": "900"}]},
-            product_id="prod_llm_tokens", groups={"model": "atlas-large"}))
-        cid = f"pc_{index + 1:04d}_postpaid"
-        cfg.add("commits", balance(cid, f"{con}_a", "Quarterly minimum spend",
-                                   "prod_postpaid_commit", segments(cid, tl.h0, 4, 3, 4 * unit),
-                                   kind="POSTPAID"))
-        cfg.targets.append(("no_rate_model", cus, to_us(tl.hist_start), to_us(tl.as_of), None,
-                            None))
-    elif archetype == 4:  # weekly statements from the contract start
-        start = tl.h0 + timedelta(days=3 + (index // 8) % 7)
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, start, None, "WEEKLY",
-                                      "CONTRACT_START"))
-        window = (max(start, tl.hist_start), tl.as_of)
-    elif archetype == 5:  # two overlapping contracts: an enterprise pilot beside standard
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, None))
-        cfg.add("contracts", contract(f"{con}_b", cus, RC_ENTERPRISE, tl.at(0.4), tl.at(0.75),
-                                      day="CONTRACT_START"))
-    elif archetype == 6:  # churned: the contract ends mid-history, mid-period
-        end = tl.at(0.55)
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, end))
-        cid = f"pc_{index + 1:04d}_annual"
-        cfg.add("commits", balance(cid, f"{con}_a", "Annual prepay", "prod_prepaid_commit",
-                                   segments(cid, tl.h0, 1, 12, 6 * unit), kind="PREPAID",
-                                   invoices=[{"amount": 6 * unit, "timestamp": iso(tl.h0)}],
-                                   product_tags=["ai"], priority=1))
-        window = (tl.hist_start, end)
-        cfg.targets.append(("no_contract", cus, to_us(end), to_us(tl.as_of), None, None))
-    else:  # renewal from standard to enterprise, EXPLICIT override prioritization
-        cfg.add("contracts", contract(f"{con}_a", cus, RC_STANDARD, tl.h0, tl.h_mid))
-        cfg.add("contracts", contract(f"{con}_b", cus, RC_ENTERPRISE, tl.h_mid, None,
-                                      prioritization="EXPLICIT"))
-        ov = f"ov_{index + 1:04d}"
-        cfg.add("overrides", override(f"{ov}_api", f"{con}_b", tl.h_mid, None, priority=1,
-                                      overwrite_rate={"rate_type": "FLAT", "price": "0.02",
-                                                      "tiers": None},
-                                      product_id="prod_api_requests"))
-        cfg.add("overrides", override(f"{ov}_platform_1", f"{con}_b", tl.h_mid, None,
-                                      multiplier="0.95", priority=1, product_tags=["platform"]))
-        cfg.add("overrides", override(f"{ov}_platform_2", f"{con}_b", tl.h_mid, None,
-                                      multiplier=0.85, priority=2, product_tags=["platform"]))
-        crid, cid = f"cr_{index + 1:04d}_renewal", f"pc_{index + 1:04d}_renewal"
-        cfg.add("credits", balance(crid, f"{con}_b", "Renewal credit", "prod_credit",
-                                   segments(crid, tl.h_mid, 1, 2, unit // 2), priority=5))
-        cfg.add("commits", balance(cid, f"{con}_b", "LLM prepay", "prod_prepaid_commit",
-                                   segments(cid, tl.h_mid, 6, 1, unit // 2), kind="PREPAID",
-                                   invoices=[{"amount": 3 * unit, "timestamp": iso(tl.h_mid)}],
-                                   product_ids=["prod_llm_tokens"], priority=5))
+    """One customer with its aliases, contracts, overrides, commits and credits."""
+    owner = Owner(cfg, tl, index, unit)
+    aliases = [slug, f"org_{(index * 2654435761 + seed) % 2**32:08x}"][:rng.choice((0, 1, 1, 2))]
+    cfg.add("customers", {"id": owner.customer_id, "name": name, "ingest_aliases": aliases})
+    archetype = index % len(ARCHETYPES)
+    window = ARCHETYPES[archetype](owner)
     weight = 0 if window[1] <= window[0] else rng.choice((1, 2, 3, 5, 8, 13, 21))
-    cfg.plans.append(CustomerPlan(index, cus, slug, aliases, archetype, weight,
+    cfg.plans.append(CustomerPlan(index, owner.customer_id, slug, aliases, archetype, weight,
                                   users=rng.randint(3, 150), workspaces=rng.randint(1, 4),
                                   window=window))
 
@@ -558,7 +624,7 @@ def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config
     cfg.objects["rates"] = rates(tl)
     months = max(1.0, (tl.as_of - tl.hist_start).days / 30.4)
     # Balance amounts scale with volume so some balances run out and some expire unspent.
-    unit = max(100, round(events / max(customers, 1) / months * 40, -2))
+    unit = max(100, int(round(events / max(customers, 1) / months * 40, -2)))
     for index, (name, slug) in enumerate(customer_names(customers)):
         add_customer(cfg, tl, rng, index, seed, name, slug, unit)
     return cfg
@@ -586,13 +652,8 @@ def plan_counts(events: int, cfg: Config) -> dict[str, int]:
         counts[kind] = max(minimum, round(events * fraction))
     while sum(counts.values()) > events // 2 and any(counts.values()):
         counts = {k: v // 2 for k, v in counts.items()}
-    counts["dup"] = min(counts["dup"], events - sum(counts.values()))
     counts = {"normal": events - sum(counts.values()), **counts}
     return counts
-
-
-def sql_list(values: Iterable[str]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def load_tables(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, int]) -> None:
@@ -630,86 +691,97 @@ def load_tables(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, i
 
 
 def base_sql(seed: int) -> str:
-    """Every row gets a customer, an instant and normal-looking fields; kinds override some."""
+    """Every row gets a customer, a window and random draws; kinds override some fields."""
+    draws = ", ".join(f"(hash(r.i, {seed}, {n}) >> 1)::bigint as h{n}" for n in range(1, 9))
     return f"""
-create table base as
+create view base as
 with rows as (
-    select r.i, k.kind, k.tag, k.lo as kind_lo, k.n_targets,
-        hash(r.i, {seed}, 1) as h1, hash(r.i, {seed}, 2) as h2, hash(r.i, {seed}, 3) as h3,
-        hash(r.i, {seed}, 4) as h4, hash(r.i, {seed}, 5) as h5, hash(r.i, {seed}, 6) as h6,
-        hash(r.i, {seed}, 7) as h7, hash(r.i, {seed}, 8) as h8
+    select r.i, k.kind, k.tag, k.lo as kind_lo, k.n_targets, {draws}
     from range((select coalesce(max(hi), 0) from kinds where kind <> 'dup')) r(i)
     join kinds k on r.i >= k.lo and r.i < k.hi
 ),
 picked as (
-    select rows.*, s.cidx, coalesce(t.customer_id, s.customer_id) as cust, s.slug,
-        s.alias1, s.alias2, s.n_alias, s.users, s.workspaces,
-        coalesce(t.lo, s.ws_us) as lo_us, coalesce(t.hi - t.lo, s.wlen_us) as len_us,
-        t.rlo, t.rhi
+    select rows.*, coalesce(t.customer_id, s.customer_id) as picked_id,
+        t.lo as t_lo, t.hi as t_hi, t.rlo, t.rhi
     from rows
     join slots s on s.s = rows.h1 % (select n from slot_count)
-    left join targets t on t.kind = rows.kind and t.k = (rows.i - rows.kind_lo) % rows.n_targets
+    left join targets t
+        on t.kind = rows.kind and t.k = (rows.i - rows.kind_lo) % nullif(rows.n_targets, 0)
 )
-select *,
+select picked.*, c.cidx, c.customer_id as cust, c.slug, c.alias1, c.alias2, c.n_alias,
+    c.users, c.workspaces,
+    coalesce(picked.t_lo, c.ws_us) as lo_us, coalesce(picked.t_hi - picked.t_lo, c.wlen_us)
+        as len_us,
     (h2 % 1000003) / 1000003.0 as u_time,
     (h3 % 1000003) / 1000003.0 as u_type,
     (h4 % 1000003) / 1000003.0 as u_lag,
     (h5 % 1000003) / 1000003.0 as u_val
 from picked
+join customers c on c.customer_id = picked.picked_id
 """
 
 
 def instants_sql(as_of_us: int) -> str:
-    """Event instant (`inst_us`, when it happened) and `recv_us` (when it reached us)."""
+    """`inst_us` (the event time its timestamp names) and `recv_us` (when it reached us)."""
     lag = "(20000 + floor(pow(u_lag, 4) * 240000000))::bigint"
     late_lag = f"({HOUR_US} + floor(u_lag * {21 * HOUR_US}))::bigint"
+    n_odd = len(ODD_TS_FORMS)
     return f"""
-create table timed as
+create view timed as
 with t as (
     select *,
         case when kind = 'normal' then
             -- usage grows over the history: density rises towards as_of
             lo_us + floor(sqrt(u_time) * len_us)::bigint
-        else lo_us + floor(u_time * len_us)::bigint end // 1000 * 1000 as occurred_us
+        else lo_us + floor(u_time * len_us)::bigint end // 1000 * 1000 as ms_us
     from base
+),
+o as (
+    select *,
+        case
+            when kind = 'odd_ts' and (i - kind_lo) % {n_odd} = 2 then ms_us + h6 % 1000
+            when kind = 'odd_ts' then ms_us // 1000000 * 1000000
+            else ms_us
+        end as occurred_us
+    from t
 ),
 r as (
     select *,
         case
             when rlo is not null then rlo + floor(u_lag * (rhi - rlo))::bigint
-            when kind = 'late' then occurred_us + {late_lag}
+            when kind = 'late' then least(occurred_us + {late_lag}, {as_of_us})
             when kind = 'after_as_of' then {as_of_us} + 1000000
                 + floor(u_time * {3 * DAY_US})::bigint
             else least(occurred_us + {lag}, {as_of_us})
         end as recv_us
-    from t
+    from o
 )
 select *,
     case
         when kind = 'future' then recv_us + {25 * HOUR_US} + floor(u_val * {10 * DAY_US})::bigint
         when kind = 'too_old' then recv_us - {35 * DAY_US} - floor(u_val * {40 * DAY_US})::bigint
         when kind = 'after_as_of' then recv_us - {lag}
-        when kind = 'odd_ts' and (i - kind_lo) % {len(ODD_TS_FORMS)} = 2
-            then occurred_us + h6 % 1000
-        when kind = 'odd_ts' then occurred_us // 1000000 * 1000000
         else occurred_us
     end as inst_us
 from r
 """
 
 
+BAD_TOKENS = ("', \"tokens\": \"abc\"'", "', \"tokens\": null'", "', \"tokens\": \"1e5\"'",
+              "', \"tokens\": \"12,000\"'", "''")
+
+
 def properties_sql() -> str:
     """Event type, property values and the JSON text, per type."""
-    pick = "list_extract({values}, 1 + ({h} % {n})::int)"
     model = ("case when kind = 'no_rate' then 'orion-vision' "
              "when kind = 'no_rate_model' then 'atlas-xl-preview' "
              "when h6 % 10 < 5 then 'atlas-small' when h6 % 10 < 8 then 'atlas-large' "
              "else 'nova-embed' end")
     region = ("case when h7 % 10 < 6 then 'us-east-1' when h7 % 10 < 9 then 'eu-west-1' "
               "else 'ap-south-1' end")
-    cluster = pick.format(values=sql_list(["c-iad-01", "c-fra-02", "c-bom-01"]), h="h6", n=3)
+    bad_tokens = " ".join(f"when {n} then {form}" for n, form in enumerate(BAD_TOKENS))
     return f"""
-create table props as
+create view props as
 with v as (
     select *,
         case
@@ -723,27 +795,24 @@ with v as (
         end as etype,
         {model} as model,
         {region} as region,
-        {cluster} as cluster,
+        list_extract(['c-iad-01', 'c-fra-02', 'c-bom-01'], 1 + (h6 % 3)::int) as cluster,
         slug || '-' || list_extract(['prod', 'staging', 'research', 'batch'],
             1 + (h8 % workspaces)::int) as workspace,
         printf('u-%03d-%04d', cidx, h8 // 7 % users) as user_id,
         floor(exp(ln(20) + u_val * ln(20000)))::bigint as tokens,
-        60 + floor(pow(u_val, 2) * 28740 * 10) / 10 as gpu_seconds
+        60 + floor(pow(u_val, 2) * 287400) / 10 as gpu_seconds
     from timed
 )
 select *,
     case etype
         when 'llm_inference' then
             '{{"model": "' || model || '", "region": "' || region || '", "workspace": "'
-            || workspace || '", "user_id": "' || user_id || '", "tokens": '
+            || workspace || '", "user_id": "' || user_id || '"'
             || case
-                when kind = 'bad_value' then
-                    list_extract(['"abc"', 'null', '"1e5"', '"12,000"'],
-                                 1 + ((i - kind_lo) % 4)::int)
-                when h7 % 100 < 3 then '"' || tokens || '"'
-                else tokens::varchar end
-            || case when kind = 'bad_value' and (i - kind_lo) % 4 = 1 then ', "stream": true'
-                    else '' end
+                when kind = 'bad_value' then case (i - kind_lo) % {len(BAD_TOKENS)}
+                    {bad_tokens} end
+                when h7 % 100 < 3 then ', "tokens": "' || tokens || '"'
+                else ', "tokens": ' || tokens end
             || '}}'
         when 'gpu_job' then
             '{{"cluster": "' || cluster || '", "gpu_type": "'
@@ -783,13 +852,10 @@ from v
 """
 
 
-def events_sql(seed: int) -> str:
-    """The final rows: kinds override customer, type, timestamp or properties."""
+def column_exprs(seed: int) -> list[str]:
+    """Output column expressions over table `props` (+ `inst`), malformed forms applied."""
     salt = seed % 2**40 * 7919 % 2**40
-    ts_normal = "strftime(inst, '%Y-%m-%dT%H:%M:%S.%gZ')"
     odd = " ".join(f"when {n} then {form}" for n, form in enumerate(ODD_TS_FORMS))
-    timestamp = (f"case when kind = 'odd_ts' then case (i - kind_lo) % {len(ODD_TS_FORMS)} "
-                 f"{odd} end else {ts_normal} end")
     columns = {
         "transaction_id": f"tag || '-' || printf('%010x', (i * 2654435761 + {salt}) "
                           "% 1099511627776)",
@@ -799,30 +865,35 @@ def events_sql(seed: int) -> str:
                        "case when n_alias = 2 and h8 % 2 = 0 then alias2 else alias1 end "
                        "else cust end",
         "event_type": "etype",
-        "timestamp": timestamp,
+        "timestamp": f"case when kind = 'odd_ts' then case (i - kind_lo) % "
+                     f"{len(ODD_TS_FORMS)} {odd} end "
+                     "else strftime(inst, '%Y-%m-%dT%H:%M:%S.%gZ') end",
         "properties": "props_json",
     }
-    by_field: dict[str, list[str]] = {}
+    by_column: dict[str, list[str]] = {}
     for n, (column, expr) in enumerate(MALFORMED_FORMS):
-        by_field.setdefault(column, []).append(f"when {n} then {expr}")
+        by_column.setdefault(column, []).append(f"when {n} then {expr}")
     selects = []
     for column, expr in columns.items():
-        if column in by_field:
-            whens = " ".join(by_field[column])
+        if column in by_column:
+            whens = " ".join(by_column[column])
             expr = (f"case when kind = 'malformed' then case (i - kind_lo) % "
                     f"{len(MALFORMED_FORMS)} {whens} else {expr} end else {expr} end")
         selects.append(f"{expr} as {column}")
+    return selects
+
+
+def events_sql(seed: int, counts: dict[str, int]) -> str:
+    """Table `events`: the rows plus exact resends of every `stride`-th normal event."""
+    n_dup = counts["dup"]
+    stride = max(1, counts["normal"] // max(n_dup, 1))
+    dup_lo = sum(v for k, v in counts.items() if k != "dup")
     return f"""
 create table events as
-with x as (select *, make_timestamp(inst_us) as inst from props),
-single as (
-    select i, {', '.join(selects)}, recv_us,
-        (kind = 'normal' and (i - kind_lo) % (select greatest((select hi - lo from kinds
-            where kind = 'normal') // greatest((select hi - lo from kinds where kind = 'dup'),
-            1), 1)) = 0 and (i - kind_lo) // (select greatest((select hi - lo from kinds
-            where kind = 'normal') // greatest((select hi - lo from kinds where kind = 'dup'),
-            1), 1)) < (select hi - lo from kinds where kind = 'dup')) as is_dup_source
-    from x
+with single as (
+    select i, {', '.join(column_exprs(seed))}, recv_us,
+        kind = 'normal' and i % {stride} = 0 and i // {stride} < {n_dup} as is_dup_source
+    from (select *, make_timestamp(inst_us) as inst from props)
 ),
 tagged as (
     select i, case when is_dup_source then 'dup' || substr(transaction_id, 4)
@@ -832,32 +903,31 @@ tagged as (
 ),
 copies as (
     -- resent: half within the hour (retries), most within 3 days, some weeks later
-    select (select lo from kinds where kind = 'dup') + row_number() over (order by i) - 1 as i,
-        transaction_id, customer_id, event_type, timestamp, properties,
+    select {dup_lo} + i // {stride} as i, transaction_id, customer_id, event_type, timestamp,
+        properties,
         recv_us + case
-            when hash(i, {seed}, 9) % 10 < 5 then 1000000 + hash(i, {seed}, 10) % {HOUR_US}
-            when hash(i, {seed}, 9) % 10 < 9 then hash(i, {seed}, 10) % {3 * DAY_US}
-            else {3 * DAY_US} + hash(i, {seed}, 10) % {27 * DAY_US} end as recv_us
-    from tagged where is_dup_source
+            when g9 % 10 < 5 then 1000000 + g10 % {HOUR_US}
+            when g9 % 10 < 9 then g10 % {3 * DAY_US}
+            else {3 * DAY_US} + g10 % {27 * DAY_US} end as recv_us
+    from (select *, (hash(i, {seed}, 9) >> 1)::bigint as g9,
+              (hash(i, {seed}, 10) >> 1)::bigint as g10
+          from tagged where is_dup_source)
 )
 select i, transaction_id, customer_id, event_type, timestamp, properties,
     make_timestamp(recv_us)::timestamptz as received_at
 from (select i, transaction_id, customer_id, event_type, timestamp, properties, recv_us
       from tagged union all select * from copies)
-order by recv_us, i
 """
 
 
 def build_events(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, int],
                  tl: Timeline, seed: int, step: Callable[[str], None]) -> None:
-    """Create table `events` (ordered by received_at) in `con`."""
+    """Create table `events` in `con` (views for the steps, one table at the end)."""
+    step("planning customers and kinds")
     load_tables(con, cfg, counts)
-    statements = (("drawing customers and instants", base_sql(seed)),
-                  ("arrival times", instants_sql(to_us(tl.as_of))),
-                  ("properties", properties_sql()),
-                  ("transaction ids and bad rows", events_sql(seed)))
-    for label, sql in statements:
-        step(label)
+    step(f"building {sum(counts.values()):,} events")
+    for sql in (base_sql(seed), instants_sql(to_us(tl.as_of)), properties_sql(),
+                events_sql(seed, counts)):
         con.execute(sql)
 
 
@@ -870,34 +940,32 @@ def file_sizes(total: int) -> list[int]:
 
 def write_events(con: duckdb.DuckDBPyConnection, out: Path, total: int,
                  progress: Callable[[int], None]) -> int:
-    """Stream table `events` into events/events-NNNNN.parquet files; returns the file count."""
+    """Stream table `events`, ordered by arrival, into events/events-NNNNN.parquet files."""
     folder = out / "events"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.parquet"):
         old.unlink()
     sizes = file_sizes(total)
-    reader = con.execute("select * exclude (i) from events").to_arrow_reader(BATCH_ROWS)
+    query = ("select transaction_id, customer_id, event_type, timestamp, properties, "
+             "received_at from events order by received_at, i")
+    reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
     pending: list[pa.RecordBatch] = []
-    buffered = written = 0
+    written = 0
     for number, size in enumerate(sizes):
         with pq.ParquetWriter(folder / f"events-{number:05d}.parquet", EVENT_SCHEMA) as writer:
             remaining = size
             while remaining > 0:
-                if not pending:
-                    pending.append(next(reader))
-                    buffered = pending[0].num_rows
-                batch = pending.pop(0)
+                batch = pending.pop() if pending else reader.read_next_batch()
                 take = min(remaining, batch.num_rows)
-                chunk = pa.Table.from_batches([batch.slice(0, take)]).cast(EVENT_SCHEMA)
-                writer.write_table(chunk)
+                writer.write_table(pa.Table.from_batches([batch.slice(0, take)])
+                                   .cast(EVENT_SCHEMA))
                 if take < batch.num_rows:
-                    pending.insert(0, batch.slice(take))
+                    pending.append(batch.slice(take))
                 remaining -= take
                 written += take
                 progress(written)
             if size == 0:
                 writer.write_table(EVENT_SCHEMA.empty_table())
-    del buffered
     return len(sizes)
 
 
@@ -907,23 +975,26 @@ def write_events(con: duckdb.DuckDBPyConnection, out: Path, total: int,
 
 
 class Progress:
-    """A plain-text progress bar on stderr."""
+    """Plain-text progress on stderr: one line per build step, then a bar while writing."""
 
     def __init__(self, total: int, width: int = 30) -> None:
-        self.total, self.width, self.label = max(total, 1), width, ""
+        self.total, self.width = max(total, 1), width
         self.tty = sys.stderr.isatty()
+        self.last = -1
 
     def step(self, label: str) -> None:
-        self.label = label
-        self.show(0)
+        sys.stderr.write(f"{label}...\n")
+        sys.stderr.flush()
 
     def show(self, done: int) -> None:
+        percent = 100 * done // self.total
+        if percent == self.last or not (self.tty or percent // 25 > self.last // 25):
+            return
+        self.last = percent
         filled = self.width * done // self.total
         bar = "#" * filled + "-" * (self.width - filled)
-        end = "\r" if self.tty else "\n"
-        if self.tty or done in (0, self.total):
-            sys.stderr.write(f"[{bar}] {100 * done // self.total:3d}% {self.label:<36}{end}")
-            sys.stderr.flush()
+        sys.stderr.write(f"[{bar}] {percent:3d}% {done:,} rows" + ("\r" if self.tty else "\n"))
+        sys.stderr.flush()
 
     def close(self) -> None:
         if self.tty:
@@ -970,7 +1041,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=count_arg, default=42, help="random seed")
     parser.add_argument("--out", type=Path, default=Path("data/raw"),
                         help="output folder (its events/*.parquet are replaced)")
-    parser.add_argument("--as-of", type=timestamp_arg, default=parse_ts("2026-06-15T00:00:00Z"),
+    parser.add_argument("--as-of", type=timestamp_arg, default="2026-06-15T00:00:00Z",
                         help="the warehouse's as_of (RFC 3339): events spread before it, a few "
                              "arrive after it")
     args = parser.parse_args(argv)
@@ -992,11 +1063,11 @@ def generate(out: Path, events: int, customers: int, months: int, seed: int,
     bar = progress or Progress(events)
     con = duckdb.connect()
     try:
-        con.execute("set threads = 1")
+        con.execute(f"set threads = {min(4, os.cpu_count() or 1)}")
         con.execute("set TimeZone = 'UTC'")
         con.execute("set preserve_insertion_order = true")
         build_events(con, cfg, counts, tl, seed, bar.step)
-        bar.step("writing parquet")
+        bar.step(f"writing {events:,} events")
         write_events(con, out, events, bar.show)
     finally:
         con.close()

@@ -1,5 +1,7 @@
 -- One row per raw event row (duplicates and bad rows included): renamed, cast and parsed.
 -- Parsing never fails: an unparseable timestamp or properties text becomes a flag.
+{{ config(materialized='view') }}
+
 with
 
 source_events as (

@@ -182,7 +182,7 @@ def convert(product: Product, aggregate: Decimal) -> Decimal:
     """SPEC 4.7: conversion of a running aggregate, R-rounded (DIVIDE exact, SPEC 8)."""
     factor = product.conversion_factor
     if factor is None:
-        return aggregate
+        return r12(aggregate)
     if product.conversion_operation == "DIVIDE":
         return div_r12(aggregate, factor)
     return r12(aggregate * factor)
@@ -242,7 +242,7 @@ def run_unit(attempts: list[Attempt]) -> tuple[UnitRun, list[RatedRow]]:
     totals = [convert(product, a) for a in aggregates]
     rows: list[RatedRow] = []
     previous = Decimal(0)
-    for attempt, total in zip(attempts, totals):
+    for attempt, total in zip(attempts, totals, strict=True):
         rows.extend(usage_rows(attempt, previous, total))
         previous = total
     rounded = round_total(product, previous)
@@ -287,7 +287,8 @@ def rate_folder(
     """Rate a raw folder (SPEC 3) as of `as_of`: outcomes (SPEC 5, 6), rated rows after
     drawdown (SPEC 4, 4.9) and usage invoice line items (SPEC 4.10, 5)."""
     raw_path = Path(raw_path)
-    as_of = as_of.astimezone(UTC)
+    # A naive as_of is read as UTC (SPEC 2: as_of is a UTC moment).
+    as_of = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
     config = load_config(raw_path)
     # SPEC 4.1: received after as_of = does not exist yet (a null received_at never arrived).
     raws = [

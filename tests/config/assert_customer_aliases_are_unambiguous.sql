@@ -1,0 +1,9 @@
+-- An ingest alias listed by two customers could resolve to either: bad configuration (SPEC 8).
+{% set problems_sql %}
+    select 'ingest alias ' || ingest_alias || ' is listed by customers '
+        || string_agg(distinct customer_id, ', ' order by customer_id) as problem
+    from {{ ref('stg_raw__customer_ingest_aliases') }}
+    group by ingest_alias
+    having count(distinct customer_id) > 1
+{% endset %}
+{{ assert_no_config_problems(problems_sql) }}
