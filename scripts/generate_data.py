@@ -90,7 +90,7 @@ MALFORMED_FORMS: tuple[tuple[str, str], ...] = (
     ("properties", "'NaN'"),
     ("properties", "'\"a string\"'"),
     ("properties", "'42'"),
-    ("properties", "'{\"model\": \"atlas-small\", \"tokens\": NaN}'"),
+    ("properties", '\'{"model": "atlas-small", "tokens": NaN}\''),
     ("properties", "''"),
 )
 
@@ -124,10 +124,35 @@ KINDS: tuple[tuple[str, str, float, int], ...] = (
 TARGET_KINDS = ("no_contract", "no_rate_model", "finalized")
 
 COMPANY_WORDS = (
-    ("Acme", "Northwind", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne",
-     "Tyrell", "Cyberdyne", "Soylent", "Aperture", "Vandelay", "Oscorp", "Wonka"),
-    ("AI", "Robotics", "Labs", "Analytics", "Health", "Finance", "Media", "Logistics",
-     "Security", "Bio"),
+    (
+        "Acme",
+        "Northwind",
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Hooli",
+        "Stark",
+        "Wayne",
+        "Tyrell",
+        "Cyberdyne",
+        "Soylent",
+        "Aperture",
+        "Vandelay",
+        "Oscorp",
+        "Wonka",
+    ),
+    (
+        "AI",
+        "Robotics",
+        "Labs",
+        "Analytics",
+        "Health",
+        "Finance",
+        "Media",
+        "Logistics",
+        "Security",
+        "Bio",
+    ),
 )
 
 
@@ -204,62 +229,177 @@ class Timeline:
 
 
 def billable_metrics() -> list[dict]:
-    def metric(mid: str, name: str, types: list[str], agg: str, key: str | None,
-               filters: list[dict], groups: list[list[str]]) -> dict:
-        return {"id": mid, "name": name, "event_type_filter": {"in_values": types},
-                "property_filters": filters, "aggregation_type": agg, "aggregation_key": key,
-                "group_keys": groups}
+    def metric(
+        mid: str,
+        name: str,
+        types: list[str],
+        agg: str,
+        key: str | None,
+        filters: list[dict],
+        groups: list[list[str]],
+    ) -> dict:
+        return {
+            "id": mid,
+            "name": name,
+            "event_type_filter": {"in_values": types},
+            "property_filters": filters,
+            "aggregation_type": agg,
+            "aggregation_key": key,
+            "group_keys": groups,
+        }
 
-    def prop_filter(name: str, exists: bool | None = None, in_values: list[str] | None = None,
-                    not_in_values: list[str] | None = None) -> dict:
-        return {"name": name, "exists": exists, "in_values": in_values,
-                "not_in_values": not_in_values}
+    def prop_filter(
+        name: str,
+        exists: bool | None = None,
+        in_values: list[str] | None = None,
+        not_in_values: list[str] | None = None,
+    ) -> dict:
+        return {
+            "name": name,
+            "exists": exists,
+            "in_values": in_values,
+            "not_in_values": not_in_values,
+        }
 
     return [
-        metric("m_llm_tokens", "LLM tokens", ["llm_inference"], "SUM", "tokens", [],
-               [["model", "region"], ["workspace"]]),
-        metric("m_gpu_seconds", "GPU seconds", ["gpu_job"], "SUM", "gpu_seconds", [],
-               [["cluster", "gpu_type"], ["workspace"]]),
-        metric("m_api_requests", "API requests", ["api_request"], "COUNT", None,
-               [prop_filter("status", in_values=["ok", "client_error"])],
-               [["endpoint"], ["workspace"]]),
-        metric("m_storage_gb", "Peak storage (GB)", ["storage_snapshot"], "MAX", "gb", [],
-               [["region"], ["bucket"]]),
-        metric("m_active_seats", "Active seats", ["seat_activity"], "UNIQUE", "user_id",
-               [prop_filter("user_id", exists=True),
-                prop_filter("role", not_in_values=["service_account"])],
-               [["workspace"]]),
+        metric(
+            "m_llm_tokens",
+            "LLM tokens",
+            ["llm_inference"],
+            "SUM",
+            "tokens",
+            [],
+            [["model", "region"], ["workspace"]],
+        ),
+        metric(
+            "m_gpu_seconds",
+            "GPU seconds",
+            ["gpu_job"],
+            "SUM",
+            "gpu_seconds",
+            [],
+            [["cluster", "gpu_type"], ["workspace"]],
+        ),
+        metric(
+            "m_api_requests",
+            "API requests",
+            ["api_request"],
+            "COUNT",
+            None,
+            [prop_filter("status", in_values=["ok", "client_error"])],
+            [["endpoint"], ["workspace"]],
+        ),
+        metric(
+            "m_storage_gb",
+            "Peak storage (GB)",
+            ["storage_snapshot"],
+            "MAX",
+            "gb",
+            [],
+            [["region"], ["bucket"]],
+        ),
+        metric(
+            "m_active_seats",
+            "Active seats",
+            ["seat_activity"],
+            "UNIQUE",
+            "user_id",
+            [
+                prop_filter("user_id", exists=True),
+                prop_filter("role", not_in_values=["service_account"]),
+            ],
+            [["workspace"]],
+        ),
     ]
 
 
 def products() -> list[dict]:
-    def usage(pid: str, name: str, metric: str, conversion: dict | None, rounding: dict | None,
-              pricing: list[str] | None, presentation: list[str] | None,
-              tags: list[str]) -> dict:
-        return {"id": pid, "name": name, "type": "USAGE", "billable_metric_id": metric,
-                "quantity_conversion": conversion, "quantity_rounding": rounding,
-                "pricing_group_key": pricing, "presentation_group_key": presentation,
-                "tags": tags}
+    def usage(
+        pid: str,
+        name: str,
+        metric: str,
+        conversion: dict | None,
+        rounding: dict | None,
+        pricing: list[str] | None,
+        presentation: list[str] | None,
+        tags: list[str],
+    ) -> dict:
+        return {
+            "id": pid,
+            "name": name,
+            "type": "USAGE",
+            "billable_metric_id": metric,
+            "quantity_conversion": conversion,
+            "quantity_rounding": rounding,
+            "pricing_group_key": pricing,
+            "presentation_group_key": presentation,
+            "tags": tags,
+        }
 
     def fixed(pid: str, name: str) -> dict:
-        return {"id": pid, "name": name, "type": "FIXED", "billable_metric_id": None,
-                "quantity_conversion": None, "quantity_rounding": None,
-                "pricing_group_key": None, "presentation_group_key": None, "tags": []}
+        return {
+            "id": pid,
+            "name": name,
+            "type": "FIXED",
+            "billable_metric_id": None,
+            "quantity_conversion": None,
+            "quantity_rounding": None,
+            "pricing_group_key": None,
+            "presentation_group_key": None,
+            "tags": [],
+        }
 
     return [
-        usage("prod_llm_tokens", "LLM tokens (per million)", "m_llm_tokens",
-              {"conversion_factor": 1000000, "operation": "DIVIDE"}, None,
-              ["model", "region"], ["workspace"], ["ai", "inference"]),
-        usage("prod_gpu_hours", "GPU hours", "m_gpu_seconds",
-              {"conversion_factor": "3600", "operation": "DIVIDE"},
-              {"decimal_places": 2, "rounding_method": "ROUND_UP"},
-              ["cluster", "gpu_type"], ["workspace"], ["ai", "compute"]),
-        usage("prod_api_requests", "API requests", "m_api_requests", None, None,
-              None, ["endpoint"], ["platform"]),
-        usage("prod_storage", "Storage (peak GB)", "m_storage_gb", None, None,
-              ["region"], ["bucket"], ["platform", "storage"]),
-        usage("prod_active_seats", "Active seats", "m_active_seats", None, None,
-              None, ["workspace"], ["seats"]),
+        usage(
+            "prod_llm_tokens",
+            "LLM tokens (per million)",
+            "m_llm_tokens",
+            {"conversion_factor": 1000000, "operation": "DIVIDE"},
+            None,
+            ["model", "region"],
+            ["workspace"],
+            ["ai", "inference"],
+        ),
+        usage(
+            "prod_gpu_hours",
+            "GPU hours",
+            "m_gpu_seconds",
+            {"conversion_factor": "3600", "operation": "DIVIDE"},
+            {"decimal_places": 2, "rounding_method": "ROUND_UP"},
+            ["cluster", "gpu_type"],
+            ["workspace"],
+            ["ai", "compute"],
+        ),
+        usage(
+            "prod_api_requests",
+            "API requests",
+            "m_api_requests",
+            None,
+            None,
+            None,
+            ["endpoint"],
+            ["platform"],
+        ),
+        usage(
+            "prod_storage",
+            "Storage (peak GB)",
+            "m_storage_gb",
+            None,
+            None,
+            ["region"],
+            ["bucket"],
+            ["platform", "storage"],
+        ),
+        usage(
+            "prod_active_seats",
+            "Active seats",
+            "m_active_seats",
+            None,
+            None,
+            None,
+            ["workspace"],
+            ["seats"],
+        ),
         fixed("prod_prepaid_commit", "Prepaid commitment"),
         fixed("prod_postpaid_commit", "Postpaid commitment"),
         fixed("prod_credit", "Promotional credit"),
@@ -269,64 +409,141 @@ def products() -> list[dict]:
 
 def rate_cards() -> list[dict]:
     return [
-        {"id": RC_STANDARD, "name": "Standard (pay as you go)", "fiat_credit_type_id": "USD_CENTS",
-         "credit_type_conversions": []},
-        {"id": RC_ENTERPRISE, "name": "Enterprise", "fiat_credit_type_id": "USD_CENTS",
-         "credit_type_conversions": []},
+        {
+            "id": RC_STANDARD,
+            "name": "Standard (pay as you go)",
+            "fiat_credit_type_id": "USD_CENTS",
+            "credit_type_conversions": [],
+        },
+        {
+            "id": RC_ENTERPRISE,
+            "name": "Enterprise",
+            "fiat_credit_type_id": "USD_CENTS",
+            "credit_type_conversions": [],
+        },
     ]
 
 
-def rate(card: str, product: str, start: datetime, end: datetime | None, *,
-         price: object = None, tiers: list[dict] | None = None,
-         groups: dict | None = None, entitled: bool = True) -> dict:
+def rate(
+    card: str,
+    product: str,
+    start: datetime,
+    end: datetime | None,
+    *,
+    price: object = None,
+    tiers: list[dict] | None = None,
+    groups: dict | None = None,
+    entitled: bool = True,
+) -> dict:
     """One rate row: FLAT when `price` is given, TIERED when `tiers` is."""
-    return {"rate_card_id": card, "product_id": product, "starting_at": iso(start),
-            "ending_before": iso(end), "entitled": entitled,
-            "rate_type": "TIERED" if tiers is not None else "FLAT",
-            "price": price, "tiers": tiers, "pricing_group_values": groups,
-            "credit_type_id": None}
+    return {
+        "rate_card_id": card,
+        "product_id": product,
+        "starting_at": iso(start),
+        "ending_before": iso(end),
+        "entitled": entitled,
+        "rate_type": "TIERED" if tiers is not None else "FLAT",
+        "price": price,
+        "tiers": tiers,
+        "pricing_group_values": groups,
+        "credit_type_id": None,
+    }
 
 
 def rates(tl: Timeline) -> list[dict]:
     """List prices in USD cents. Prices change at h_mid (old ending_before = new starting_at)."""
     since, mid = add_months(tl.h0, -12), tl.h_mid
-    large_tiers = [{"size": "10", "price": "1500"}, {"size": 100, "price": "1200"},
-                   {"price": "1000"}]
+    large_tiers = [
+        {"size": "10", "price": "1500"},
+        {"size": 100, "price": "1200"},
+        {"price": "1000"},
+    ]
     return [
         # Standard: a generic fallback for every model, a tiered price for atlas-large, a
         # data-residency premium (2 keys) and a model the standard card is not entitled to.
         rate(RC_STANDARD, "prod_llm_tokens", since, mid, price="250"),
         rate(RC_STANDARD, "prod_llm_tokens", mid, None, price=200),
-        rate(RC_STANDARD, "prod_llm_tokens", since, None, tiers=large_tiers,
-             groups={"model": "atlas-large"}),
-        rate(RC_STANDARD, "prod_llm_tokens", since, None, price="1800",
-             groups={"model": "atlas-large", "region": "eu-west-1"}),
-        rate(RC_STANDARD, "prod_llm_tokens", since, None, price="3000",
-             groups={"model": "orion-vision"}, entitled=False),
+        rate(
+            RC_STANDARD,
+            "prod_llm_tokens",
+            since,
+            None,
+            tiers=large_tiers,
+            groups={"model": "atlas-large"},
+        ),
+        rate(
+            RC_STANDARD,
+            "prod_llm_tokens",
+            since,
+            None,
+            price="1800",
+            groups={"model": "atlas-large", "region": "eu-west-1"},
+        ),
+        rate(
+            RC_STANDARD,
+            "prod_llm_tokens",
+            since,
+            None,
+            price="3000",
+            groups={"model": "orion-vision"},
+            entitled=False,
+        ),
         rate(RC_STANDARD, "prod_gpu_hours", since, None, price="450", groups={"gpu_type": "H100"}),
         rate(RC_STANDARD, "prod_gpu_hours", since, None, price="300", groups={"gpu_type": "A100"}),
         rate(RC_STANDARD, "prod_gpu_hours", since, None, price="80", groups={"gpu_type": "L4"}),
-        rate(RC_STANDARD, "prod_gpu_hours", since, None, price="400",
-             groups={"cluster": "c-bom-01", "gpu_type": "H100"}),
+        rate(
+            RC_STANDARD,
+            "prod_gpu_hours",
+            since,
+            None,
+            price="400",
+            groups={"cluster": "c-bom-01", "gpu_type": "H100"},
+        ),
         rate(RC_STANDARD, "prod_api_requests", since, mid, price="0.05"),
         rate(RC_STANDARD, "prod_api_requests", mid, None, price="0.04"),
         rate(RC_STANDARD, "prod_storage", since, None, price=2.5),
         rate(RC_STANDARD, "prod_active_seats", since, None, price="2000"),
         # Enterprise: model-specific prices only (no fallback: an unknown model has no rate).
-        rate(RC_ENTERPRISE, "prod_llm_tokens", since, None,
-             tiers=[{"size": 50, "price": 1300}, {"price": "1100"}],
-             groups={"model": "atlas-large"}),
-        rate(RC_ENTERPRISE, "prod_llm_tokens", since, None, price="150",
-             groups={"model": "atlas-small"}),
-        rate(RC_ENTERPRISE, "prod_llm_tokens", since, mid, price="10",
-             groups={"model": "nova-embed"}),
-        rate(RC_ENTERPRISE, "prod_llm_tokens", mid, None, price="8",
-             groups={"model": "nova-embed"}),
-        rate(RC_ENTERPRISE, "prod_gpu_hours", since, None,
-             tiers=[{"size": "100", "price": "350"}, {"size": "1000", "price": "300"},
-                    {"price": "260"}]),
-        rate(RC_ENTERPRISE, "prod_api_requests", since, None,
-             tiers=[{"size": "100000", "price": "0.03"}, {"price": "0.01"}]),
+        rate(
+            RC_ENTERPRISE,
+            "prod_llm_tokens",
+            since,
+            None,
+            tiers=[{"size": 50, "price": 1300}, {"price": "1100"}],
+            groups={"model": "atlas-large"},
+        ),
+        rate(
+            RC_ENTERPRISE,
+            "prod_llm_tokens",
+            since,
+            None,
+            price="150",
+            groups={"model": "atlas-small"},
+        ),
+        rate(
+            RC_ENTERPRISE, "prod_llm_tokens", since, mid, price="10", groups={"model": "nova-embed"}
+        ),
+        rate(
+            RC_ENTERPRISE, "prod_llm_tokens", mid, None, price="8", groups={"model": "nova-embed"}
+        ),
+        rate(
+            RC_ENTERPRISE,
+            "prod_gpu_hours",
+            since,
+            None,
+            tiers=[
+                {"size": "100", "price": "350"},
+                {"size": "1000", "price": "300"},
+                {"price": "260"},
+            ],
+        ),
+        rate(
+            RC_ENTERPRISE,
+            "prod_api_requests",
+            since,
+            None,
+            tiers=[{"size": "100000", "price": "0.03"}, {"price": "0.01"}],
+        ),
         rate(RC_ENTERPRISE, "prod_storage", since, None, price="2.0"),
         rate(RC_ENTERPRISE, "prod_active_seats", since, None, price=1500),
     ]
@@ -360,40 +577,86 @@ class Config:
         self.objects.setdefault(name, []).append(row)
 
 
-def contract(cid: str, customer: str, card: str, start: datetime, end: datetime | None,
-             frequency: str = "MONTHLY", day: str = "FIRST_OF_MONTH",
-             anchor: datetime | None = None, prioritization: str = "LOWEST_MULTIPLIER") -> dict:
-    return {"id": cid, "customer_id": customer, "rate_card_id": card, "starting_at": iso(start),
-            "ending_before": iso(end),
-            "usage_statement_schedule": {"frequency": frequency, "day": day,
-                                         "billing_anchor_date": iso(anchor)},
-            "multiplier_override_prioritization": prioritization}
+def contract(
+    cid: str,
+    customer: str,
+    card: str,
+    start: datetime,
+    end: datetime | None,
+    frequency: str = "MONTHLY",
+    day: str = "FIRST_OF_MONTH",
+    anchor: datetime | None = None,
+    prioritization: str = "LOWEST_MULTIPLIER",
+) -> dict:
+    return {
+        "id": cid,
+        "customer_id": customer,
+        "rate_card_id": card,
+        "starting_at": iso(start),
+        "ending_before": iso(end),
+        "usage_statement_schedule": {
+            "frequency": frequency,
+            "day": day,
+            "billing_anchor_date": iso(anchor),
+        },
+        "multiplier_override_prioritization": prioritization,
+    }
 
 
-def override(oid: str, contract_id: str, start: datetime, end: datetime | None, *,
-             multiplier: object = None, overwrite_rate: dict | None = None,
-             priority: int | None = None, product_id: str | None = None,
-             product_tags: list[str] | None = None, groups: dict | None = None) -> dict:
-    return {"id": oid, "contract_id": contract_id, "starting_at": iso(start),
-            "ending_before": iso(end),
-            "type": "OVERWRITE" if overwrite_rate is not None else "MULTIPLIER",
-            "multiplier": multiplier, "overwrite_rate": overwrite_rate, "priority": priority,
-            "override_specifiers": [{"product_id": product_id, "product_tags": product_tags,
-                                     "pricing_group_values": groups}]}
+def override(
+    oid: str,
+    contract_id: str,
+    start: datetime,
+    end: datetime | None,
+    *,
+    multiplier: object = None,
+    overwrite_rate: dict | None = None,
+    priority: int | None = None,
+    product_id: str | None = None,
+    product_tags: list[str] | None = None,
+    groups: dict | None = None,
+) -> dict:
+    return {
+        "id": oid,
+        "contract_id": contract_id,
+        "starting_at": iso(start),
+        "ending_before": iso(end),
+        "type": "OVERWRITE" if overwrite_rate is not None else "MULTIPLIER",
+        "multiplier": multiplier,
+        "overwrite_rate": overwrite_rate,
+        "priority": priority,
+        "override_specifiers": [
+            {"product_id": product_id, "product_tags": product_tags, "pricing_group_values": groups}
+        ],
+    }
 
 
-def segments(balance_id: str, start: datetime, count: int, months: int,
-             amount: int) -> list[dict]:
+def segments(balance_id: str, start: datetime, count: int, months: int, amount: int) -> list[dict]:
     """`count` consecutive access segments of `months` months each."""
-    return [{"id": f"{balance_id}_seg{k + 1:02d}", "amount": amount,
-             "starting_at": iso(add_months(start, k * months)),
-             "ending_before": iso(add_months(start, (k + 1) * months))} for k in range(count)]
+    return [
+        {
+            "id": f"{balance_id}_seg{k + 1:02d}",
+            "amount": amount,
+            "starting_at": iso(add_months(start, k * months)),
+            "ending_before": iso(add_months(start, (k + 1) * months)),
+        }
+        for k in range(count)
+    ]
 
 
-def balance(bid: str, contract_id: str, name: str, product: str, items: list[dict], *,
-            kind: str | None = None, invoices: list[dict] | None = None,
-            product_ids: list[str] | None = None, product_tags: list[str] | None = None,
-            priority: int | None = None) -> dict:
+def balance(
+    bid: str,
+    contract_id: str,
+    name: str,
+    product: str,
+    items: list[dict],
+    *,
+    kind: str | None = None,
+    invoices: list[dict] | None = None,
+    product_ids: list[str] | None = None,
+    product_tags: list[str] | None = None,
+    priority: int | None = None,
+) -> dict:
     """A commit (`kind` PREPAID or POSTPAID) or, with kind None, a credit."""
     row: dict = {"id": bid, "contract_id": contract_id}
     if kind is not None:
@@ -401,8 +664,13 @@ def balance(bid: str, contract_id: str, name: str, product: str, items: list[dic
     row.update({"name": name, "product_id": product, "access_schedule": {"schedule_items": items}})
     if kind is not None:
         row["invoice_schedule"] = None if invoices is None else {"schedule_items": invoices}
-    row.update({"applicable_product_ids": product_ids, "applicable_product_tags": product_tags,
-                "priority": priority})
+    row.update(
+        {
+            "applicable_product_ids": product_ids,
+            "applicable_product_tags": product_tags,
+            "priority": priority,
+        }
+    )
     return row
 
 
@@ -447,8 +715,13 @@ class Owner:
     def contract_id(self, suffix: str = "a") -> str:
         return f"con_{self.num}_{suffix}"
 
-    def target(self, kind: str, lo: datetime, hi: datetime,
-               received: tuple[datetime, datetime] | None = None) -> None:
+    def target(
+        self,
+        kind: str,
+        lo: datetime,
+        hi: datetime,
+        received: tuple[datetime, datetime] | None = None,
+    ) -> None:
         rlo, rhi = (None, None) if received is None else (to_us(received[0]), to_us(received[1]))
         self.cfg.targets.append((kind, self.customer_id, to_us(lo), to_us(hi), rlo, rhi))
 
@@ -460,24 +733,65 @@ def monthly_with_credits(o: Owner) -> Window:
     """Monthly calendar billing, two credits and LOWEST_MULTIPLIER overrides."""
     tl, con = o.tl, o.contract_id()
     o.cfg.add("contracts", contract(con, o.customer_id, RC_STANDARD, tl.h0, None))
-    o.cfg.add("overrides", override(f"ov_{o.num}_ai", con, add_months(tl.h0, 1), None,
-                                    multiplier=0.9, priority=1, product_tags=["ai"]))
-    o.cfg.add("overrides", override(f"ov_{o.num}_h100", con, tl.h0, tl.h_mid, multiplier="0.8",
-                                    priority=2, product_id="prod_gpu_hours",
-                                    groups={"gpu_type": "H100"}))
+    o.cfg.add(
+        "overrides",
+        override(
+            f"ov_{o.num}_ai",
+            con,
+            add_months(tl.h0, 1),
+            None,
+            multiplier=0.9,
+            priority=1,
+            product_tags=["ai"],
+        ),
+    )
+    o.cfg.add(
+        "overrides",
+        override(
+            f"ov_{o.num}_h100",
+            con,
+            tl.h0,
+            tl.h_mid,
+            multiplier="0.8",
+            priority=2,
+            product_id="prod_gpu_hours",
+            groups={"gpu_type": "H100"},
+        ),
+    )
     onboarding, promo = f"cr_{o.num}_onboarding", f"cr_{o.num}_promo"
-    o.cfg.add("credits", balance(onboarding, con, "Onboarding credit", "prod_credit",
-                                 segments(onboarding, tl.h0, 1, 2, o.unit)))
-    o.cfg.add("credits", balance(promo, con, "Inference promotion", "prod_credit",
-                                 segments(promo, tl.h_mid, 1, 1, o.unit // 4),
-                                 product_tags=["inference"], priority=0))
+    o.cfg.add(
+        "credits",
+        balance(
+            onboarding,
+            con,
+            "Onboarding credit",
+            "prod_credit",
+            segments(onboarding, tl.h0, 1, 2, o.unit),
+        ),
+    )
+    o.cfg.add(
+        "credits",
+        balance(
+            promo,
+            con,
+            "Inference promotion",
+            "prod_credit",
+            segments(promo, tl.h_mid, 1, 1, o.unit // 4),
+            product_tags=["inference"],
+            priority=0,
+        ),
+    )
     # Late in a closed month, received after that month finalized (end + 24h grace).
     for month in range(24):
         start = add_months(tl.h0, month)
         end = add_months(start, 1)
         if end + timedelta(days=8) <= tl.as_of:
-            o.target("finalized", start + timedelta(days=19), end - timedelta(hours=1),
-                     (end + timedelta(hours=25), end + timedelta(days=7)))
+            o.target(
+                "finalized",
+                start + timedelta(days=19),
+                end - timedelta(hours=1),
+                (end + timedelta(hours=25), end + timedelta(days=7)),
+            )
     return tl.hist_start, tl.as_of
 
 
@@ -487,17 +801,37 @@ def quarterly_enterprise(o: Owner) -> Window:
     frequency = "ANNUAL" if (o.index // 8) % 2 else "QUARTERLY"
     o.cfg.add("contracts", contract(con, o.customer_id, RC_ENTERPRISE, tl.h0, None, frequency))
     ai, infra = f"pc_{o.num}_ai", f"pc_{o.num}_infra"
-    o.cfg.add("commits", balance(
-        ai, con, "AI prepaid commitment", "prod_prepaid_commit",
-        segments(ai, tl.h0, 12, 1, o.unit), kind="PREPAID",
-        invoices=[{"amount": 3 * o.unit, "timestamp": iso(add_months(tl.h0, 3 * q))}
-                  for q in range(4)],
-        product_tags=["ai"], priority=1))
-    o.cfg.add("commits", balance(
-        infra, con, "Infrastructure prepay", "prod_prepaid_commit",
-        segments(infra, tl.h0, 1, 3, o.unit), kind="PREPAID",
-        invoices=[{"amount": o.unit, "timestamp": iso(tl.h0)}],
-        product_ids=["prod_gpu_hours"], product_tags=["storage"], priority=2))
+    o.cfg.add(
+        "commits",
+        balance(
+            ai,
+            con,
+            "AI prepaid commitment",
+            "prod_prepaid_commit",
+            segments(ai, tl.h0, 12, 1, o.unit),
+            kind="PREPAID",
+            invoices=[
+                {"amount": 3 * o.unit, "timestamp": iso(add_months(tl.h0, 3 * q))} for q in range(4)
+            ],
+            product_tags=["ai"],
+            priority=1,
+        ),
+    )
+    o.cfg.add(
+        "commits",
+        balance(
+            infra,
+            con,
+            "Infrastructure prepay",
+            "prod_prepaid_commit",
+            segments(infra, tl.h0, 1, 3, o.unit),
+            kind="PREPAID",
+            invoices=[{"amount": o.unit, "timestamp": iso(tl.h0)}],
+            product_ids=["prod_gpu_hours"],
+            product_tags=["storage"],
+            priority=2,
+        ),
+    )
     o.target("no_rate_model", tl.hist_start, tl.as_of)
     return tl.hist_start, tl.as_of
 
@@ -508,13 +842,32 @@ def anchored_15th(o: Owner) -> Window:
     start = tl.at(0.25)
     if start.day == 15:
         start += timedelta(days=1)
-    o.cfg.add("contracts", contract(con, o.customer_id, RC_STANDARD, start, None,
-                                    day="CUSTOM_DATE", anchor=tl.h0.replace(day=15)))
+    o.cfg.add(
+        "contracts",
+        contract(
+            con,
+            o.customer_id,
+            RC_STANDARD,
+            start,
+            None,
+            day="CUSTOM_DATE",
+            anchor=tl.h0.replace(day=15),
+        ),
+    )
     credit = f"cr_{o.num}_platform"
-    o.cfg.add("credits", balance(credit, con, "Platform credit", "prod_credit",
-                                 segments(credit, start, 6, 1, o.unit // 10),
-                                 product_ids=["prod_active_seats", "prod_api_requests"],
-                                 product_tags=["storage"], priority=1))
+    o.cfg.add(
+        "credits",
+        balance(
+            credit,
+            con,
+            "Platform credit",
+            "prod_credit",
+            segments(credit, start, 6, 1, o.unit // 10),
+            product_ids=["prod_active_seats", "prod_api_requests"],
+            product_tags=["storage"],
+            priority=1,
+        ),
+    )
     o.target("no_contract", start - timedelta(days=20), start)
     return max(start, tl.hist_start), tl.as_of
 
@@ -522,17 +875,46 @@ def anchored_15th(o: Owner) -> Window:
 def anchored_31st(o: Owner) -> Window:
     """Billing anchored on the 31st, a promotional OVERWRITE and a postpaid commit."""
     tl, con = o.tl, o.contract_id()
-    o.cfg.add("contracts", contract(con, o.customer_id, RC_ENTERPRISE, tl.h0, None,
-                                    day="CUSTOM_DATE", anchor=first_31st(tl.h0)))
-    o.cfg.add("overrides", override(
-        f"ov_{o.num}_promo", con, add_months(tl.h0, 1), add_months(tl.h0, 3),
-        overwrite_rate={"rate_type": "TIERED", "price": None,
-                        "tiers": [{"size": "50", "price": "1100"}, {"price": "900"}]},
-        product_id="prod_llm_tokens", groups={"model": "atlas-large"}))
+    o.cfg.add(
+        "contracts",
+        contract(
+            con,
+            o.customer_id,
+            RC_ENTERPRISE,
+            tl.h0,
+            None,
+            day="CUSTOM_DATE",
+            anchor=first_31st(tl.h0),
+        ),
+    )
+    o.cfg.add(
+        "overrides",
+        override(
+            f"ov_{o.num}_promo",
+            con,
+            add_months(tl.h0, 1),
+            add_months(tl.h0, 3),
+            overwrite_rate={
+                "rate_type": "TIERED",
+                "price": None,
+                "tiers": [{"size": "50", "price": "1100"}, {"price": "900"}],
+            },
+            product_id="prod_llm_tokens",
+            groups={"model": "atlas-large"},
+        ),
+    )
     postpaid = f"pc_{o.num}_postpaid"
-    o.cfg.add("commits", balance(postpaid, con, "Quarterly minimum spend",
-                                 "prod_postpaid_commit",
-                                 segments(postpaid, tl.h0, 4, 3, 4 * o.unit), kind="POSTPAID"))
+    o.cfg.add(
+        "commits",
+        balance(
+            postpaid,
+            con,
+            "Quarterly minimum spend",
+            "prod_postpaid_commit",
+            segments(postpaid, tl.h0, 4, 3, 4 * o.unit),
+            kind="POSTPAID",
+        ),
+    )
     o.target("no_rate_model", tl.hist_start, tl.as_of)
     return tl.hist_start, tl.as_of
 
@@ -540,8 +922,12 @@ def anchored_31st(o: Owner) -> Window:
 def weekly(o: Owner) -> Window:
     """Weekly statements from a mid-week contract start."""
     start = o.tl.h0 + timedelta(days=3 + (o.index // 8) % 7)
-    o.cfg.add("contracts", contract(o.contract_id(), o.customer_id, RC_STANDARD, start, None,
-                                    "WEEKLY", "CONTRACT_START"))
+    o.cfg.add(
+        "contracts",
+        contract(
+            o.contract_id(), o.customer_id, RC_STANDARD, start, None, "WEEKLY", "CONTRACT_START"
+        ),
+    )
     return max(start, o.tl.hist_start), o.tl.as_of
 
 
@@ -549,8 +935,17 @@ def overlapping(o: Owner) -> Window:
     """Two overlapping contracts: an enterprise pilot beside the standard contract."""
     tl = o.tl
     o.cfg.add("contracts", contract(o.contract_id("a"), o.customer_id, RC_STANDARD, tl.h0, None))
-    o.cfg.add("contracts", contract(o.contract_id("b"), o.customer_id, RC_ENTERPRISE, tl.at(0.4),
-                                    tl.at(0.75), day="CONTRACT_START"))
+    o.cfg.add(
+        "contracts",
+        contract(
+            o.contract_id("b"),
+            o.customer_id,
+            RC_ENTERPRISE,
+            tl.at(0.4),
+            tl.at(0.75),
+            day="CONTRACT_START",
+        ),
+    )
     return tl.hist_start, tl.as_of
 
 
@@ -560,10 +955,20 @@ def churned(o: Owner) -> Window:
     end = tl.at(0.55)
     o.cfg.add("contracts", contract(con, o.customer_id, RC_STANDARD, tl.h0, end))
     annual = f"pc_{o.num}_annual"
-    o.cfg.add("commits", balance(annual, con, "Annual prepay", "prod_prepaid_commit",
-                                 segments(annual, tl.h0, 1, 12, 6 * o.unit), kind="PREPAID",
-                                 invoices=[{"amount": 6 * o.unit, "timestamp": iso(tl.h0)}],
-                                 product_tags=["ai"], priority=1))
+    o.cfg.add(
+        "commits",
+        balance(
+            annual,
+            con,
+            "Annual prepay",
+            "prod_prepaid_commit",
+            segments(annual, tl.h0, 1, 12, 6 * o.unit),
+            kind="PREPAID",
+            invoices=[{"amount": 6 * o.unit, "timestamp": iso(tl.h0)}],
+            product_tags=["ai"],
+            priority=1,
+        ),
+    )
     o.target("no_contract", end, tl.as_of)
     return tl.hist_start, end
 
@@ -572,46 +977,119 @@ def renewal(o: Owner) -> Window:
     """Standard until h_mid, then enterprise with EXPLICIT override prioritization."""
     tl, old, new = o.tl, o.contract_id("a"), o.contract_id("b")
     o.cfg.add("contracts", contract(old, o.customer_id, RC_STANDARD, tl.h0, tl.h_mid))
-    o.cfg.add("contracts", contract(new, o.customer_id, RC_ENTERPRISE, tl.h_mid, None,
-                                    prioritization="EXPLICIT"))
-    o.cfg.add("overrides", override(f"ov_{o.num}_api", new, tl.h_mid, None, priority=1,
-                                    overwrite_rate={"rate_type": "FLAT", "price": "0.02",
-                                                    "tiers": None},
-                                    product_id="prod_api_requests"))
-    o.cfg.add("overrides", override(f"ov_{o.num}_platform_1", new, tl.h_mid, None,
-                                    multiplier="0.95", priority=1, product_tags=["platform"]))
-    o.cfg.add("overrides", override(f"ov_{o.num}_platform_2", new, tl.h_mid, None,
-                                    multiplier=0.85, priority=2, product_tags=["platform"]))
+    o.cfg.add(
+        "contracts",
+        contract(new, o.customer_id, RC_ENTERPRISE, tl.h_mid, None, prioritization="EXPLICIT"),
+    )
+    o.cfg.add(
+        "overrides",
+        override(
+            f"ov_{o.num}_api",
+            new,
+            tl.h_mid,
+            None,
+            priority=1,
+            overwrite_rate={"rate_type": "FLAT", "price": "0.02", "tiers": None},
+            product_id="prod_api_requests",
+        ),
+    )
+    o.cfg.add(
+        "overrides",
+        override(
+            f"ov_{o.num}_platform_1",
+            new,
+            tl.h_mid,
+            None,
+            multiplier="0.95",
+            priority=1,
+            product_tags=["platform"],
+        ),
+    )
+    o.cfg.add(
+        "overrides",
+        override(
+            f"ov_{o.num}_platform_2",
+            new,
+            tl.h_mid,
+            None,
+            multiplier=0.85,
+            priority=2,
+            product_tags=["platform"],
+        ),
+    )
     credit, commit = f"cr_{o.num}_renewal", f"pc_{o.num}_renewal"
-    o.cfg.add("credits", balance(credit, new, "Renewal credit", "prod_credit",
-                                 segments(credit, tl.h_mid, 1, 2, o.unit // 2), priority=5))
-    o.cfg.add("commits", balance(commit, new, "LLM prepay", "prod_prepaid_commit",
-                                 segments(commit, tl.h_mid, 6, 1, o.unit // 2), kind="PREPAID",
-                                 invoices=[{"amount": 3 * o.unit, "timestamp": iso(tl.h_mid)}],
-                                 product_ids=["prod_llm_tokens"], priority=5))
+    o.cfg.add(
+        "credits",
+        balance(
+            credit,
+            new,
+            "Renewal credit",
+            "prod_credit",
+            segments(credit, tl.h_mid, 1, 2, o.unit // 2),
+            priority=5,
+        ),
+    )
+    o.cfg.add(
+        "commits",
+        balance(
+            commit,
+            new,
+            "LLM prepay",
+            "prod_prepaid_commit",
+            segments(commit, tl.h_mid, 6, 1, o.unit // 2),
+            kind="PREPAID",
+            invoices=[{"amount": 3 * o.unit, "timestamp": iso(tl.h_mid)}],
+            product_ids=["prod_llm_tokens"],
+            priority=5,
+        ),
+    )
     return tl.hist_start, tl.as_of
 
 
 # Customer i gets ARCHETYPES[i % 8]; each writes its contracts and balances and returns the
 # window its normal events fall in.
 ARCHETYPES: tuple[Callable[[Owner], Window], ...] = (
-    monthly_with_credits, quarterly_enterprise, anchored_15th, anchored_31st, weekly,
-    overlapping, churned, renewal,
+    monthly_with_credits,
+    quarterly_enterprise,
+    anchored_15th,
+    anchored_31st,
+    weekly,
+    overlapping,
+    churned,
+    renewal,
 )
 
 
-def add_customer(cfg: Config, tl: Timeline, rng: random.Random, index: int, seed: int,
-                 name: str, slug: str, unit: int) -> None:
+def add_customer(
+    cfg: Config,
+    tl: Timeline,
+    rng: random.Random,
+    index: int,
+    seed: int,
+    name: str,
+    slug: str,
+    unit: int,
+) -> None:
     """One customer with its aliases, contracts, overrides, commits and credits."""
     owner = Owner(cfg, tl, index, unit)
-    aliases = [slug, f"org_{(index * 2654435761 + seed) % 2**32:08x}"][:rng.choice((0, 1, 1, 2))]
+    aliases = [slug, f"org_{(index * 2654435761 + seed) % 2**32:08x}"][: rng.choice((0, 1, 1, 2))]
     cfg.add("customers", {"id": owner.customer_id, "name": name, "ingest_aliases": aliases})
     archetype = index % len(ARCHETYPES)
     window = ARCHETYPES[archetype](owner)
     weight = 0 if window[1] <= window[0] else rng.choice((1, 2, 3, 5, 8, 13, 21))
-    cfg.plans.append(CustomerPlan(index, owner.customer_id, slug, aliases, archetype, weight,
-                                  users=rng.randint(3, 150), workspaces=rng.randint(1, 4),
-                                  window=window))
+    cfg.plans.append(
+        CustomerPlan(
+            index,
+            owner.customer_id,
+            slug,
+            aliases,
+            archetype,
+            weight,
+            users=rng.randint(3, 150),
+            workspaces=rng.randint(1, 4),
+            window=window,
+        )
+    )
 
 
 def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config:
@@ -658,34 +1136,59 @@ def plan_counts(events: int, cfg: Config) -> dict[str, int]:
 
 def load_tables(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, int]) -> None:
     """Customer slots, targets and kind ranges as small DuckDB tables."""
-    con.execute("create table customers (cidx int, customer_id varchar, slug varchar, "
-                "alias1 varchar, alias2 varchar, n_alias int, users int, workspaces int, "
-                "ws_us bigint, wlen_us bigint, slot_lo bigint, slot_hi bigint)")
+    con.execute(
+        "create table customers (cidx int, customer_id varchar, slug varchar, "
+        "alias1 varchar, alias2 varchar, n_alias int, users int, workspaces int, "
+        "ws_us bigint, wlen_us bigint, slot_lo bigint, slot_hi bigint)"
+    )
     rows, slot = [], 0
     for p in cfg.plans:
         aliases = p.aliases + [None, None]
         lo, hi = to_us(p.window[0]), to_us(p.window[1])
-        rows.append((p.index, p.customer_id, p.slug, aliases[0], aliases[1], len(p.aliases),
-                     p.users, p.workspaces, lo, max(hi - lo, 0), slot, slot + p.weight))
+        rows.append(
+            (
+                p.index,
+                p.customer_id,
+                p.slug,
+                aliases[0],
+                aliases[1],
+                len(p.aliases),
+                p.users,
+                p.workspaces,
+                lo,
+                max(hi - lo, 0),
+                slot,
+                slot + p.weight,
+            )
+        )
         slot += p.weight
     if rows:
         con.executemany("insert into customers values (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    con.execute(f"create table slots as select s, c.* from range({max(slot, 1)}) r(s) "
-                "join customers c on r.s >= c.slot_lo and r.s < c.slot_hi")
-    con.execute("create table targets (kind varchar, k int, customer_id varchar, lo bigint, "
-                "hi bigint, rlo bigint, rhi bigint)")
+    con.execute(
+        f"create table slots as select s, c.* from range({max(slot, 1)}) r(s) "
+        "join customers c on r.s >= c.slot_lo and r.s < c.slot_hi"
+    )
+    con.execute(
+        "create table targets (kind varchar, k int, customer_id varchar, lo bigint, "
+        "hi bigint, rlo bigint, rhi bigint)"
+    )
     by_kind: dict[str, int] = {}
     for kind, cus, lo, hi, rlo, rhi in cfg.targets:
-        con.execute("insert into targets values (?,?,?,?,?,?,?)",
-                    (kind, by_kind.get(kind, 0), cus, lo, hi, rlo, rhi))
+        con.execute(
+            "insert into targets values (?,?,?,?,?,?,?)",
+            (kind, by_kind.get(kind, 0), cus, lo, hi, rlo, rhi),
+        )
         by_kind[kind] = by_kind.get(kind, 0) + 1
-    con.execute("create table kinds (kind varchar, tag varchar, lo bigint, hi bigint, "
-                "n_targets int)")
+    con.execute(
+        "create table kinds (kind varchar, tag varchar, lo bigint, hi bigint, n_targets int)"
+    )
     tags = {"normal": "evt", **{kind: tag for kind, tag, _f, _m in KINDS}}
     start = 0
     for kind, count in counts.items():
-        con.execute("insert into kinds values (?,?,?,?,?)",
-                    (kind, tags[kind], start, start + count, by_kind.get(kind, 0)))
+        con.execute(
+            "insert into kinds values (?,?,?,?,?)",
+            (kind, tags[kind], start, start + count, by_kind.get(kind, 0)),
+        )
         start += count
     con.execute(f"create table slot_count as select {max(slot, 1)} as n")
 
@@ -767,18 +1270,27 @@ from r
 """
 
 
-BAD_TOKENS = ("', \"tokens\": \"abc\"'", "', \"tokens\": null'", "', \"tokens\": \"1e5\"'",
-              "', \"tokens\": \"12,000\"'", "''")
+BAD_TOKENS = (
+    '\', "tokens": "abc"\'',
+    "', \"tokens\": null'",
+    '\', "tokens": "1e5"\'',
+    '\', "tokens": "12,000"\'',
+    "''",
+)
 
 
 def properties_sql() -> str:
     """Event type, property values and the JSON text, per type."""
-    model = ("case when kind = 'no_rate' then 'orion-vision' "
-             "when kind = 'no_rate_model' then 'atlas-xl-preview' "
-             "when h6 % 10 < 5 then 'atlas-small' when h6 % 10 < 8 then 'atlas-large' "
-             "else 'nova-embed' end")
-    region = ("case when h7 % 10 < 6 then 'us-east-1' when h7 % 10 < 9 then 'eu-west-1' "
-              "else 'ap-south-1' end")
+    model = (
+        "case when kind = 'no_rate' then 'orion-vision' "
+        "when kind = 'no_rate_model' then 'atlas-xl-preview' "
+        "when h6 % 10 < 5 then 'atlas-small' when h6 % 10 < 8 then 'atlas-large' "
+        "else 'nova-embed' end"
+    )
+    region = (
+        "case when h7 % 10 < 6 then 'us-east-1' when h7 % 10 < 9 then 'eu-west-1' "
+        "else 'ap-south-1' end"
+    )
     bad_tokens = " ".join(f"when {n} then {form}" for n, form in enumerate(BAD_TOKENS))
     return f"""
 create view props as
@@ -858,16 +1370,16 @@ def column_exprs(seed: int) -> list[str]:
     odd = " ".join(f"when {n} then {form}" for n, form in enumerate(ODD_TS_FORMS))
     columns = {
         "transaction_id": f"tag || '-' || printf('%010x', (i * 2654435761 + {salt}) "
-                          "% 1099511627776)",
+        "% 1099511627776)",
         "customer_id": "case when kind = 'no_customer' then list_extract(['cus_deleted_' || "
-                       "printf('%04d', i % 97), 'ghost-labs', 'northwind-sandbox'], "
-                       "1 + (i % 3)::int) when n_alias > 0 and h8 % 10 < 3 then "
-                       "case when n_alias = 2 and h8 % 2 = 0 then alias2 else alias1 end "
-                       "else cust end",
+        "printf('%04d', i % 97), 'ghost-labs', 'northwind-sandbox'], "
+        "1 + (i % 3)::int) when n_alias > 0 and h8 % 10 < 3 then "
+        "case when n_alias = 2 and h8 % 2 = 0 then alias2 else alias1 end "
+        "else cust end",
         "event_type": "etype",
         "timestamp": f"case when kind = 'odd_ts' then case (i - kind_lo) % "
-                     f"{len(ODD_TS_FORMS)} {odd} end "
-                     "else strftime(inst, '%Y-%m-%dT%H:%M:%S.%gZ') end",
+        f"{len(ODD_TS_FORMS)} {odd} end "
+        "else strftime(inst, '%Y-%m-%dT%H:%M:%S.%gZ') end",
         "properties": "props_json",
     }
     by_column: dict[str, list[str]] = {}
@@ -877,8 +1389,10 @@ def column_exprs(seed: int) -> list[str]:
     for column, expr in columns.items():
         if column in by_column:
             whens = " ".join(by_column[column])
-            expr = (f"case when kind = 'malformed' then case (i - kind_lo) % "
-                    f"{len(MALFORMED_FORMS)} {whens} else {expr} end else {expr} end")
+            expr = (
+                f"case when kind = 'malformed' then case (i - kind_lo) % "
+                f"{len(MALFORMED_FORMS)} {whens} else {expr} end else {expr} end"
+            )
         selects.append(f"{expr} as {column}")
     return selects
 
@@ -891,7 +1405,7 @@ def events_sql(seed: int, counts: dict[str, int]) -> str:
     return f"""
 create table events as
 with single as (
-    select i, {', '.join(column_exprs(seed))}, recv_us,
+    select i, {", ".join(column_exprs(seed))}, recv_us,
         kind = 'normal' and i % {stride} = 0 and i // {stride} < {n_dup} as is_dup_source
     from (select *, make_timestamp(inst_us) as inst from props)
 ),
@@ -920,14 +1434,24 @@ from (select i, transaction_id, customer_id, event_type, timestamp, properties, 
 """
 
 
-def build_events(con: duckdb.DuckDBPyConnection, cfg: Config, counts: dict[str, int],
-                 tl: Timeline, seed: int, step: Callable[[str], None]) -> None:
+def build_events(
+    con: duckdb.DuckDBPyConnection,
+    cfg: Config,
+    counts: dict[str, int],
+    tl: Timeline,
+    seed: int,
+    step: Callable[[str], None],
+) -> None:
     """Create table `events` in `con` (views for the steps, one table at the end)."""
     step("planning customers and kinds")
     load_tables(con, cfg, counts)
     step(f"building {sum(counts.values()):,} events")
-    for sql in (base_sql(seed), instants_sql(to_us(tl.as_of)), properties_sql(),
-                events_sql(seed, counts)):
+    for sql in (
+        base_sql(seed),
+        instants_sql(to_us(tl.as_of)),
+        properties_sql(),
+        events_sql(seed, counts),
+    ):
         con.execute(sql)
 
 
@@ -938,16 +1462,19 @@ def file_sizes(total: int) -> list[int]:
     return [base + (1 if k < extra else 0) for k in range(files)]
 
 
-def write_events(con: duckdb.DuckDBPyConnection, out: Path, total: int,
-                 progress: Callable[[int], None]) -> int:
+def write_events(
+    con: duckdb.DuckDBPyConnection, out: Path, total: int, progress: Callable[[int], None]
+) -> int:
     """Stream table `events`, ordered by arrival, into events/events-NNNNN.parquet files."""
     folder = out / "events"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.parquet"):
         old.unlink()
     sizes = file_sizes(total)
-    query = ("select transaction_id, customer_id, event_type, timestamp, properties, "
-             "received_at from events order by received_at, i")
+    query = (
+        "select transaction_id, customer_id, event_type, timestamp, properties, "
+        "received_at from events order by received_at, i"
+    )
     reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
     pending: list[pa.RecordBatch] = []
     written = 0
@@ -957,8 +1484,7 @@ def write_events(con: duckdb.DuckDBPyConnection, out: Path, total: int,
             while remaining > 0:
                 batch = pending.pop() if pending else reader.read_next_batch()
                 take = min(remaining, batch.num_rows)
-                writer.write_table(pa.Table.from_batches([batch.slice(0, take)])
-                                   .cast(EVENT_SCHEMA))
+                writer.write_table(pa.Table.from_batches([batch.slice(0, take)]).cast(EVENT_SCHEMA))
                 if take < batch.num_rows:
                     pending.append(batch.slice(take))
                 remaining -= take
@@ -1029,21 +1555,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "received after --as-of). transaction_id prefixes name each event's intended "
             "outcome (evt-, dup-, late-, odd-ts-, after-as-of-, malformed-, future-, too-old-, "
             "no-customer-, no-contract-, no-rate-, bad-value-, finalized-). The same arguments "
-            "always give byte-identical files."),
+            "always give byte-identical files."
+        ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--events", type=count_arg, default=100_000,
-                        help="total event rows to write (1e6 style accepted)")
-    parser.add_argument("--customers", type=count_arg, default=50,
-                        help="number of customers (8+ gives every contract shape and bad kind)")
-    parser.add_argument("--months", type=count_arg, default=6,
-                        help="history length in months before --as-of")
+    parser.add_argument(
+        "--events",
+        type=count_arg,
+        default=100_000,
+        help="total event rows to write (1e6 style accepted)",
+    )
+    parser.add_argument(
+        "--customers",
+        type=count_arg,
+        default=50,
+        help="number of customers (8+ gives every contract shape and bad kind)",
+    )
+    parser.add_argument(
+        "--months", type=count_arg, default=6, help="history length in months before --as-of"
+    )
     parser.add_argument("--seed", type=count_arg, default=42, help="random seed")
-    parser.add_argument("--out", type=Path, default=Path("data/raw"),
-                        help="output folder (its events/*.parquet are replaced)")
-    parser.add_argument("--as-of", type=timestamp_arg, default="2026-06-15T00:00:00Z",
-                        help="the warehouse's as_of (RFC 3339): events spread before it, a few "
-                             "arrive after it")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("data/raw"),
+        help="output folder (its events/*.parquet are replaced)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=timestamp_arg,
+        default="2026-06-15T00:00:00Z",
+        help="the warehouse's as_of (RFC 3339): events spread before it, a few arrive after it",
+    )
     args = parser.parse_args(argv)
     if args.months < 1:
         parser.error("--months must be at least 1")
@@ -1052,8 +1595,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def generate(out: Path, events: int, customers: int, months: int, seed: int,
-             as_of: datetime, progress: Progress | None = None) -> dict[str, int]:
+def generate(
+    out: Path,
+    events: int,
+    customers: int,
+    months: int,
+    seed: int,
+    as_of: datetime,
+    progress: Progress | None = None,
+) -> dict[str, int]:
     """Write the whole raw folder; returns the rows per event kind."""
     tl = Timeline.build(as_of, months)
     cfg = build_config(tl, customers, events, seed)
@@ -1081,10 +1631,12 @@ def main(argv: list[str] | None = None) -> int:
     counts = generate(args.out, args.events, args.customers, args.months, args.seed, args.as_of)
     bad = {k: v for k, v in counts.items() if k not in ("normal", "late", "odd_ts")}
     detail = ", ".join(f"{k} {v}" for k, v in bad.items())
-    print(f"wrote {args.events} events ({len(file_sizes(args.events))} files) and config for "
-          f"{args.customers} customers to {args.out} in {time.perf_counter() - started:.1f}s; "
-          f"normal {counts['normal']}, late {counts['late']}, odd timestamps "
-          f"{counts['odd_ts']}; {detail}")
+    print(
+        f"wrote {args.events} events ({len(file_sizes(args.events))} files) and config for "
+        f"{args.customers} customers to {args.out} in {time.perf_counter() - started:.1f}s; "
+        f"normal {counts['normal']}, late {counts['late']}, odd timestamps "
+        f"{counts['odd_ts']}; {detail}"
+    )
     return 0
 
 

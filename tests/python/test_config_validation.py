@@ -20,61 +20,148 @@ def valid_scenario() -> Scenario:
             {"id": "cust-b", "name": "B", "ingest_aliases": []},
         ],
         billable_metrics=[
-            {"id": "m-tokens", "name": "Tokens", "event_type_filter": {"in_values": ["llm"]},
-             "property_filters": [], "aggregation_type": "SUM", "aggregation_key": "tokens",
-             "group_keys": [["model"]]},
+            {
+                "id": "m-tokens",
+                "name": "Tokens",
+                "event_type_filter": {"in_values": ["llm"]},
+                "property_filters": [],
+                "aggregation_type": "SUM",
+                "aggregation_key": "tokens",
+                "group_keys": [["model"]],
+            },
         ],
         products=[
-            {"id": "p-tokens", "name": "Tokens", "type": "USAGE", "billable_metric_id": "m-tokens",
-             "quantity_conversion": {"conversion_factor": 1000000, "operation": "DIVIDE"},
-             "quantity_rounding": None, "pricing_group_key": ["model"],
-             "presentation_group_key": None, "tags": ["ai"]},
+            {
+                "id": "p-tokens",
+                "name": "Tokens",
+                "type": "USAGE",
+                "billable_metric_id": "m-tokens",
+                "quantity_conversion": {"conversion_factor": 1000000, "operation": "DIVIDE"},
+                "quantity_rounding": None,
+                "pricing_group_key": ["model"],
+                "presentation_group_key": None,
+                "tags": ["ai"],
+            },
         ],
-        rate_cards=[{"id": "rc-1", "name": "Card", "fiat_credit_type_id": "USD_CENTS",
-                     "credit_type_conversions": []}],
+        rate_cards=[
+            {
+                "id": "rc-1",
+                "name": "Card",
+                "fiat_credit_type_id": "USD_CENTS",
+                "credit_type_conversions": [],
+            }
+        ],
         rates=[
-            {"rate_card_id": "rc-1", "product_id": "p-tokens",
-             "starting_at": "2026-01-01T00:00:00Z", "ending_before": "2026-02-01T00:00:00Z", "entitled": True, "rate_type": "FLAT",
-             "price": 100, "tiers": None, "pricing_group_values": None, "credit_type_id": None},
-            {"rate_card_id": "rc-1", "product_id": "p-tokens",
-             "starting_at": "2026-02-01T00:00:00Z", "ending_before": None, "entitled": True, "rate_type": "TIERED", "price": None,
-             "tiers": [{"size": 10, "price": 200}, {"price": 100}],
-             "pricing_group_values": None, "credit_type_id": None},
-            {"rate_card_id": "rc-1", "product_id": "p-tokens",
-             "starting_at": "2026-01-01T00:00:00Z", "ending_before": None, "entitled": True,
-             "rate_type": "FLAT", "price": 50,
-             "tiers": None, "pricing_group_values": {"model": "small"}, "credit_type_id": None},
+            {
+                "rate_card_id": "rc-1",
+                "product_id": "p-tokens",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": "2026-02-01T00:00:00Z",
+                "entitled": True,
+                "rate_type": "FLAT",
+                "price": 100,
+                "tiers": None,
+                "pricing_group_values": None,
+                "credit_type_id": None,
+            },
+            {
+                "rate_card_id": "rc-1",
+                "product_id": "p-tokens",
+                "starting_at": "2026-02-01T00:00:00Z",
+                "ending_before": None,
+                "entitled": True,
+                "rate_type": "TIERED",
+                "price": None,
+                "tiers": [{"size": 10, "price": 200}, {"price": 100}],
+                "pricing_group_values": None,
+                "credit_type_id": None,
+            },
+            {
+                "rate_card_id": "rc-1",
+                "product_id": "p-tokens",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "entitled": True,
+                "rate_type": "FLAT",
+                "price": 50,
+                "tiers": None,
+                "pricing_group_values": {"model": "small"},
+                "credit_type_id": None,
+            },
         ],
         contracts=[
-            {"id": "ct-1", "customer_id": "cust-a", "rate_card_id": "rc-1",
-             "starting_at": "2026-01-01T00:00:00Z", "ending_before": None,
-             "usage_statement_schedule": {"frequency": "MONTHLY", "day": "FIRST_OF_MONTH",
-                                          "billing_anchor_date": None},
-             "multiplier_override_prioritization": "LOWEST_MULTIPLIER"},
+            {
+                "id": "ct-1",
+                "customer_id": "cust-a",
+                "rate_card_id": "rc-1",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "usage_statement_schedule": {
+                    "frequency": "MONTHLY",
+                    "day": "FIRST_OF_MONTH",
+                    "billing_anchor_date": None,
+                },
+                "multiplier_override_prioritization": "LOWEST_MULTIPLIER",
+            },
         ],
         overrides=[
-            {"id": "ov-1", "contract_id": "ct-1", "starting_at": "2026-01-01T00:00:00Z",
-             "ending_before": None, "type": "MULTIPLIER", "multiplier": 0.9,
-             "overwrite_rate": None, "priority": 1,
-             "override_specifiers": [{"product_tags": ["ai"]}]},
+            {
+                "id": "ov-1",
+                "contract_id": "ct-1",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "type": "MULTIPLIER",
+                "multiplier": 0.9,
+                "overwrite_rate": None,
+                "priority": 1,
+                "override_specifiers": [{"product_tags": ["ai"]}],
+            },
         ],
         commits=[
-            {"id": "k-1", "contract_id": "ct-1", "type": "PREPAID", "name": "Commit",
-             "product_id": "p-tokens",
-             "access_schedule": {"schedule_items": [
-                 {"id": "k-1-s1", "amount": 1500, "starting_at": "2026-01-01T00:00:00Z",
-                  "ending_before": "2026-02-01T00:00:00Z"}]},
-             "invoice_schedule": {"schedule_items": [
-                 {"amount": 1500, "timestamp": "2026-01-01T00:00:00Z"}]},
-             "applicable_product_ids": None, "applicable_product_tags": None, "priority": None},
+            {
+                "id": "k-1",
+                "contract_id": "ct-1",
+                "type": "PREPAID",
+                "name": "Commit",
+                "product_id": "p-tokens",
+                "access_schedule": {
+                    "schedule_items": [
+                        {
+                            "id": "k-1-s1",
+                            "amount": 1500,
+                            "starting_at": "2026-01-01T00:00:00Z",
+                            "ending_before": "2026-02-01T00:00:00Z",
+                        }
+                    ]
+                },
+                "invoice_schedule": {
+                    "schedule_items": [{"amount": 1500, "timestamp": "2026-01-01T00:00:00Z"}]
+                },
+                "applicable_product_ids": None,
+                "applicable_product_tags": None,
+                "priority": None,
+            },
         ],
         credits=[
-            {"id": "cr-1", "contract_id": "ct-1", "name": "Credit", "product_id": "p-tokens",
-             "access_schedule": {"schedule_items": [
-                 {"id": "cr-1-s1", "amount": 100, "starting_at": "2026-01-01T00:00:00Z",
-                  "ending_before": "2026-03-01T00:00:00Z"}]},
-             "applicable_product_ids": ["p-tokens"], "applicable_product_tags": None,
-             "priority": 0},
+            {
+                "id": "cr-1",
+                "contract_id": "ct-1",
+                "name": "Credit",
+                "product_id": "p-tokens",
+                "access_schedule": {
+                    "schedule_items": [
+                        {
+                            "id": "cr-1-s1",
+                            "amount": 100,
+                            "starting_at": "2026-01-01T00:00:00Z",
+                            "ending_before": "2026-03-01T00:00:00Z",
+                        }
+                    ]
+                },
+                "applicable_product_ids": ["p-tokens"],
+                "applicable_product_tags": None,
+                "priority": 0,
+            },
         ],
     )
 
@@ -82,6 +169,7 @@ def valid_scenario() -> Scenario:
 def _set(collection: str, index: int, **changes) -> Callable[[Scenario], None]:
     def mutate(scenario: Scenario) -> None:
         getattr(scenario, collection)[index].update(changes)
+
     return mutate
 
 
@@ -89,43 +177,96 @@ def _append(collection: str, row: dict | Callable[[Scenario], dict]) -> Callable
     def mutate(scenario: Scenario) -> None:
         value = row(scenario) if callable(row) else row
         getattr(scenario, collection).append(copy.deepcopy(value))
+
     return mutate
 
 
 BROKEN: list[tuple[str, Callable[[Scenario], None], str]] = [
-    ("duplicate customer id", _append("customers", {"id": "cust-b", "name": "B2"}),
-     "duplicate id cust-b"),
-    ("duplicate product id", _append("products", lambda s: s.products[0]),
-     "duplicate id p-tokens"),
+    (
+        "duplicate customer id",
+        _append("customers", {"id": "cust-b", "name": "B2"}),
+        "duplicate id cust-b",
+    ),
+    ("duplicate product id", _append("products", lambda s: s.products[0]), "duplicate id p-tokens"),
     ("missing contract id", _set("contracts", 0, id=None), "stg_raw__contracts line 1: missing id"),
-    ("rate with price and tiers", _set("rates", 1, price=5),
-     "rates line 2 (rc-1/p-tokens): has both"),
-    ("rate with neither", _set("rates", 0, price=None),
-     "rates line 1 (rc-1/p-tokens): has neither"),
-    ("tiers out of order", _set("rates", 1, tiers=[{"price": 1}, {"size": 5, "price": 2}]),
-     "rates line 2 tier 1: tiers out of order"),
-    ("overlapping rates",
-     _append("rates", lambda s: dict(s.rates[2], starting_at="2026-01-15T00:00:00Z")),
-     "rates lines 3 and 4 (rc-1/p-tokens): overlapping rates"),
-    ("rate naming a key outside the product's pricing key",
-     _set("rates", 2, pricing_group_values={"region": "eu"}), "names region"),
-    ("rate to unknown product", _set("rates", 0, product_id="p-nope"),
-     "product_id p-nope not found"),
-    ("contract to unknown rate card", _set("contracts", 0, rate_card_id="rc-nope"),
-     "rate_card_id rc-nope not found"),
-    ("contract to unknown customer", _set("contracts", 0, customer_id="cust-nope"),
-     "customer_id cust-nope not found"),
-    ("alias listed twice", _set("customers", 1, ingest_aliases=["alias-a"]),
-     "ingest alias alias-a is listed by customers cust-a, cust-b"),
-    ("override without specifiers", _set("overrides", 0, override_specifiers=[]),
-     "overrides ov-1: an override needs at least one specifier"),
-    ("unparseable contract start", _set("contracts", 0, starting_at="2026-01-01"),
-     "contracts ct-1: starting_at is missing or not RFC 3339"),
-    ("unknown aggregation type", _set("billable_metrics", 0, aggregation_type="AVG"),
-     "billable_metrics m-tokens: aggregation_type must be"),
-    ("duplicate segment id", _set("credits", 0, access_schedule={"schedule_items": [
-        {"id": "k-1-s1", "amount": 1, "starting_at": "2026-01-01T00:00:00Z",
-         "ending_before": "2026-02-01T00:00:00Z"}]}), "balance segment id k-1-s1"),
+    (
+        "rate with price and tiers",
+        _set("rates", 1, price=5),
+        "rates line 2 (rc-1/p-tokens): has both",
+    ),
+    (
+        "rate with neither",
+        _set("rates", 0, price=None),
+        "rates line 1 (rc-1/p-tokens): has neither",
+    ),
+    (
+        "tiers out of order",
+        _set("rates", 1, tiers=[{"price": 1}, {"size": 5, "price": 2}]),
+        "rates line 2 tier 1: tiers out of order",
+    ),
+    (
+        "overlapping rates",
+        _append("rates", lambda s: dict(s.rates[2], starting_at="2026-01-15T00:00:00Z")),
+        "rates lines 3 and 4 (rc-1/p-tokens): overlapping rates",
+    ),
+    (
+        "rate naming a key outside the product's pricing key",
+        _set("rates", 2, pricing_group_values={"region": "eu"}),
+        "names region",
+    ),
+    (
+        "rate to unknown product",
+        _set("rates", 0, product_id="p-nope"),
+        "product_id p-nope not found",
+    ),
+    (
+        "contract to unknown rate card",
+        _set("contracts", 0, rate_card_id="rc-nope"),
+        "rate_card_id rc-nope not found",
+    ),
+    (
+        "contract to unknown customer",
+        _set("contracts", 0, customer_id="cust-nope"),
+        "customer_id cust-nope not found",
+    ),
+    (
+        "alias listed twice",
+        _set("customers", 1, ingest_aliases=["alias-a"]),
+        "ingest alias alias-a is listed by customers cust-a, cust-b",
+    ),
+    (
+        "override without specifiers",
+        _set("overrides", 0, override_specifiers=[]),
+        "overrides ov-1: an override needs at least one specifier",
+    ),
+    (
+        "unparseable contract start",
+        _set("contracts", 0, starting_at="2026-01-01"),
+        "contracts ct-1: starting_at is missing or not RFC 3339",
+    ),
+    (
+        "unknown aggregation type",
+        _set("billable_metrics", 0, aggregation_type="AVG"),
+        "billable_metrics m-tokens: aggregation_type must be",
+    ),
+    (
+        "duplicate segment id",
+        _set(
+            "credits",
+            0,
+            access_schedule={
+                "schedule_items": [
+                    {
+                        "id": "k-1-s1",
+                        "amount": 1,
+                        "starting_at": "2026-01-01T00:00:00Z",
+                        "ending_before": "2026-02-01T00:00:00Z",
+                    }
+                ]
+            },
+        ),
+        "balance segment id k-1-s1",
+    ),
 ]
 
 
@@ -139,8 +280,9 @@ def test_valid_configuration_passes(tmp_path):
     assert run.returncode == 0, run.output[-3000:]
 
 
-@pytest.mark.parametrize("mutate, message", [case[1:] for case in BROKEN],
-                         ids=[case[0] for case in BROKEN])
+@pytest.mark.parametrize(
+    "mutate, message", [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN]
+)
 def test_broken_configuration_fails_naming_the_row(tmp_path, mutate, message):
     scenario = valid_scenario()
     mutate(scenario)

@@ -23,22 +23,81 @@ EVENTS = 2000
 
 REQUIRED = {
     "customers": {"id", "name", "ingest_aliases"},
-    "billable_metrics": {"id", "name", "event_type_filter", "property_filters",
-                         "aggregation_type", "aggregation_key", "group_keys"},
-    "products": {"id", "name", "type", "billable_metric_id", "quantity_conversion",
-                 "quantity_rounding", "pricing_group_key", "presentation_group_key", "tags"},
+    "billable_metrics": {
+        "id",
+        "name",
+        "event_type_filter",
+        "property_filters",
+        "aggregation_type",
+        "aggregation_key",
+        "group_keys",
+    },
+    "products": {
+        "id",
+        "name",
+        "type",
+        "billable_metric_id",
+        "quantity_conversion",
+        "quantity_rounding",
+        "pricing_group_key",
+        "presentation_group_key",
+        "tags",
+    },
     "rate_cards": {"id", "name", "fiat_credit_type_id", "credit_type_conversions"},
-    "rates": {"rate_card_id", "product_id", "starting_at", "ending_before", "entitled",
-              "rate_type", "price", "tiers", "pricing_group_values", "credit_type_id"},
-    "contracts": {"id", "customer_id", "rate_card_id", "starting_at", "ending_before",
-                  "usage_statement_schedule", "multiplier_override_prioritization"},
-    "overrides": {"id", "contract_id", "starting_at", "ending_before", "type", "multiplier",
-                  "overwrite_rate", "priority", "override_specifiers"},
-    "commits": {"id", "contract_id", "type", "name", "product_id", "access_schedule",
-                "invoice_schedule", "applicable_product_ids", "applicable_product_tags",
-                "priority"},
-    "credits": {"id", "contract_id", "name", "product_id", "access_schedule",
-                "applicable_product_ids", "applicable_product_tags", "priority"},
+    "rates": {
+        "rate_card_id",
+        "product_id",
+        "starting_at",
+        "ending_before",
+        "entitled",
+        "rate_type",
+        "price",
+        "tiers",
+        "pricing_group_values",
+        "credit_type_id",
+    },
+    "contracts": {
+        "id",
+        "customer_id",
+        "rate_card_id",
+        "starting_at",
+        "ending_before",
+        "usage_statement_schedule",
+        "multiplier_override_prioritization",
+    },
+    "overrides": {
+        "id",
+        "contract_id",
+        "starting_at",
+        "ending_before",
+        "type",
+        "multiplier",
+        "overwrite_rate",
+        "priority",
+        "override_specifiers",
+    },
+    "commits": {
+        "id",
+        "contract_id",
+        "type",
+        "name",
+        "product_id",
+        "access_schedule",
+        "invoice_schedule",
+        "applicable_product_ids",
+        "applicable_product_tags",
+        "priority",
+    },
+    "credits": {
+        "id",
+        "contract_id",
+        "name",
+        "product_id",
+        "access_schedule",
+        "applicable_product_ids",
+        "applicable_product_tags",
+        "priority",
+    },
 }
 
 # transaction_id tag -> (outcome, error code) the event was generated to have.
@@ -67,8 +126,18 @@ gen = load_generator()
 
 
 def run(out: Path, events: int = EVENTS, seed: int = 42, customers: int = 50) -> Path:
-    argv = ["--events", str(events), "--customers", str(customers), "--seed", str(seed),
-            "--out", str(out), "--as-of", "2026-06-15T00:00:00Z"]
+    argv = [
+        "--events",
+        str(events),
+        "--customers",
+        str(customers),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--as-of",
+        "2026-06-15T00:00:00Z",
+    ]
     assert gen.main(argv) == 0
     return out
 
@@ -100,8 +169,11 @@ def ts(text: str | None) -> datetime | None:
 
 
 def folder_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +215,7 @@ def test_rerun_replaces_old_event_files(tmp_path: Path) -> None:
     assert not (tmp_path / "events" / "stale.parquet").exists()
 
 
-def test_config_lines_have_required_fields_and_unique_ids(
-        config: dict[str, list[dict]]) -> None:
+def test_config_lines_have_required_fields_and_unique_ids(config: dict[str, list[dict]]) -> None:
     for name, rows in config.items():
         assert rows, name
         for row in rows:
@@ -152,8 +223,12 @@ def test_config_lines_have_required_fields_and_unique_ids(
         if name != "rates":
             ids = [row["id"] for row in rows]
             assert len(ids) == len(set(ids)), name
-    segment_ids = [item["id"] for name in ("commits", "credits") for row in config[name]
-                   for item in row["access_schedule"]["schedule_items"]]
+    segment_ids = [
+        item["id"]
+        for name in ("commits", "credits")
+        for row in config[name]
+        for item in row["access_schedule"]["schedule_items"]
+    ]
     assert len(segment_ids) == len(set(segment_ids))
 
 
@@ -205,8 +280,9 @@ def could_both_match(a: dict, b: dict) -> bool:
     """Two rates of one product in force at once, naming as many keys, that one event fits."""
     ga, gb = a["pricing_group_values"] or {}, b["pricing_group_values"] or {}
     far = datetime.max.replace(tzinfo=UTC)
-    overlap = (ts(a["starting_at"]) < (ts(b["ending_before"]) or far)
-               and ts(b["starting_at"]) < (ts(a["ending_before"]) or far))
+    overlap = ts(a["starting_at"]) < (ts(b["ending_before"]) or far) and ts(b["starting_at"]) < (
+        ts(a["ending_before"]) or far
+    )
     agree = all(ga[k] == gb[k] for k in ga.keys() & gb.keys())
     return overlap and len(ga) == len(gb) and agree
 
@@ -214,16 +290,22 @@ def could_both_match(a: dict, b: dict) -> bool:
 def test_no_two_rates_compete(config: dict[str, list[dict]]) -> None:
     rates = config["rates"]
     for i, a in enumerate(rates):
-        for b in rates[i + 1:]:
+        for b in rates[i + 1 :]:
             same = (a["rate_card_id"], a["product_id"]) == (b["rate_card_id"], b["product_id"])
             assert not (same and could_both_match(a, b)), (a, b)
 
 
 def test_config_edge_cases_present(config: dict[str, list[dict]]) -> None:
-    schedules = Counter((c["usage_statement_schedule"]["frequency"],
-                         c["usage_statement_schedule"]["day"]) for c in config["contracts"])
-    assert {("MONTHLY", "FIRST_OF_MONTH"), ("QUARTERLY", "FIRST_OF_MONTH"),
-            ("MONTHLY", "CUSTOM_DATE"), ("WEEKLY", "CONTRACT_START")} <= schedules.keys()
+    schedules = Counter(
+        (c["usage_statement_schedule"]["frequency"], c["usage_statement_schedule"]["day"])
+        for c in config["contracts"]
+    )
+    assert {
+        ("MONTHLY", "FIRST_OF_MONTH"),
+        ("QUARTERLY", "FIRST_OF_MONTH"),
+        ("MONTHLY", "CUSTOM_DATE"),
+        ("WEEKLY", "CONTRACT_START"),
+    } <= schedules.keys()
     schedules_of = [c["usage_statement_schedule"] for c in config["contracts"]]
     anchors = {ts(s["billing_anchor_date"]).day for s in schedules_of if s["day"] == "CUSTOM_DATE"}
     assert anchors == {15, 31}
