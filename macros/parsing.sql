@@ -188,3 +188,55 @@ select * from final
 {% macro default__try_cast(value, type) %}
     try_cast({{ value }} as {{ type }})
 {% endmacro %}
+
+{#- The JSON value of one top-level key of an object text (key given as an expression),
+    or null when absent. Used where keys appear at most once. -#}
+{% macro json_object_field(json, key) %}
+    {{- return(adapter.dispatch('json_object_field', 'rated_events')(json, key)) -}}
+{% endmacro %}
+
+{% macro default__json_object_field(json, key) %}
+    json_extract({{ json }}, '$."' || replace({{ key }}, '"', '\"') || '"')
+{% endmacro %}
+
+{#- The same for an object that repeats keys: the last occurrence wins (SPEC 8). -#}
+{% macro json_object_field_last(json, key) %}
+    {{- return(adapter.dispatch('json_object_field_last', 'rated_events')(json, key)) -}}
+{% endmacro %}
+
+{% macro default__json_object_field_last(json, key) %}
+    (
+        select cast(entries.value as json)
+        from json_each({{ json }}) as entries
+        where entries.key = {{ key }}
+        order by entries.id desc
+        limit 1
+    )
+{% endmacro %}
+
+{#- True when a JSON object text repeats a top-level key. -#}
+{% macro has_duplicate_json_keys(json) %}
+    {{- return(adapter.dispatch('has_duplicate_json_keys', 'rated_events')(json)) -}}
+{% endmacro %}
+
+{% macro default__has_duplicate_json_keys(json) %}
+    (len(json_keys({{ json }})) <> len(list_distinct(json_keys({{ json }}))))
+{% endmacro %}
+
+{#- A text as a JSON string literal (quoted and escaped); null stays null. -#}
+{% macro json_quote(text) %}
+    {{- return(adapter.dispatch('json_quote', 'rated_events')(text)) -}}
+{% endmacro %}
+
+{% macro default__json_quote(text) %}
+    cast(to_json({{ text }}) as varchar)
+{% endmacro %}
+
+{#- The text of one field of a JSON object built by the project (keys given as an expression). -#}
+{% macro json_object_text_field(json, key) %}
+    {{- return(adapter.dispatch('json_object_text_field', 'rated_events')(json, key)) -}}
+{% endmacro %}
+
+{% macro default__json_object_text_field(json, key) %}
+    json_extract_string({{ json }}, '$."' || replace({{ key }}, '"', '\"') || '"')
+{% endmacro %}

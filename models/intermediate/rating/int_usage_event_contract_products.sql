@@ -1,0 +1,129 @@
+-- One row per (matched event, billable metric, active contract, USAGE product of the metric)
+-- (SPEC 4.4), with the billing period the event falls in (SPEC 4.5) and the event's pricing and
+-- presentation group values for the product. A metric that no USAGE product uses yields one
+-- row with a null product_id (it is NO_RATE on that contract).
+with
+
+matched as (
+    select * from {{ ref('int_usage_events_metric_matched') }}
+),
+
+events as (
+    select * from {{ ref('int_usage_events_customer_resolved') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_raw__contracts') }}
+),
+
+products as (
+    select * from {{ ref('stg_raw__products') }}
+    where product_type = 'USAGE'
+),
+
+periods as (
+    select * from {{ ref('int_contract_billing_periods') }}
+),
+
+property_values as (
+    select * from {{ ref('int_usage_event_property_values') }}
+),
+
+on_contracts as (
+    select
+        matched.event_id,
+        matched.billable_metric_id,
+        matched.has_valid_aggregation_value,
+        events.customer_id,
+        events.event_timestamp,
+        events.received_at,
+        contracts.contract_id,
+        contracts.rate_card_id
+    from matched
+    inner join events on matched.event_id = events.event_id
+    inner join contracts
+        on events.customer_id = contracts.customer_id
+        and events.event_timestamp >= contracts.starting_at
+        and (contracts.ending_before is null or events.event_timestamp < contracts.ending_before)
+),
+
+with_products as (
+    select
+        on_contracts.*,
+        products.product_id,
+        coalesce(products.pricing_group_key, []) as pricing_group_key,
+        coalesce(products.presentation_group_key, []) as presentation_group_key
+    from on_contracts
+    left join products on on_contracts.billable_metric_id = products.billable_metric_id
+),
+
+group_keys as (
+    select
+        event_id,
+        product_id,
+        'PRICING' as key_kind,
+        unnest(pricing_group_key) as property_key,
+        generate_subscripts(pricing_group_key, 1) as key_index
+    from (select distinct event_id, product_id, pricing_group_key from with_products) as pricing
+    union all
+    select
+        event_id,
+        product_id,
+        'PRESENTATION' as key_kind,
+        unnest(presentation_group_key) as property_key,
+        generate_subscripts(presentation_group_key, 1) as key_index
+    from (select distinct event_id, product_id, presentation_group_key from with_products) as presentation
+),
+
+group_values as (
+    -- a missing property is a null value (SPEC 4.4)
+    select
+        group_keys.event_id,
+        group_keys.product_id,
+        group_keys.key_kind,
+        '{' || string_agg(
+            {{ json_quote('group_keys.property_key') }} || ':'
+            || coalesce({{ json_quote('property_values.value_text') }}, 'null'),
+            ',' order by group_keys.key_index
+        ) || '}' as group_values_json
+    from group_keys
+    left join property_values
+        on group_keys.event_id = property_values.event_id
+        and group_keys.property_key = property_values.property_key
+    group by group_keys.event_id, group_keys.product_id, group_keys.key_kind
+),
+
+final as (
+    select
+        with_products.event_id,
+        with_products.billable_metric_id,
+        with_products.contract_id,
+        with_products.product_id,
+        with_products.rate_card_id,
+        with_products.customer_id,
+        with_products.event_timestamp,
+        with_products.received_at,
+        with_products.has_valid_aggregation_value,
+        coalesce(pricing_values.group_values_json, '{}') as pricing_group_values,
+        coalesce(presentation_values.group_values_json, '{}') as presentation_group_values,
+        periods.invoice_id,
+        periods.billing_period_start,
+        periods.billing_period_end,
+        periods.finalized_at,
+        periods.is_finalized
+    from with_products
+    left join group_values as pricing_values
+        on with_products.event_id = pricing_values.event_id
+        and with_products.product_id = pricing_values.product_id
+        and pricing_values.key_kind = 'PRICING'
+    left join group_values as presentation_values
+        on with_products.event_id = presentation_values.event_id
+        and with_products.product_id = presentation_values.product_id
+        and presentation_values.key_kind = 'PRESENTATION'
+    inner join periods
+        on with_products.contract_id = periods.contract_id
+        and with_products.event_timestamp >= periods.billing_period_start
+        and with_products.event_timestamp < periods.billing_period_end
+)
+
+select * from final
