@@ -53,17 +53,28 @@
     ) }}
 {% endmacro %}
 
-{#- Round a decimal to `places` decimals by a product's rounding method (SPEC 4.7):
-    ROUND_UP towards +infinity, ROUND_DOWN towards -infinity, ROUND_HALF_UP halves away from
-    zero. Adds or takes one grid step from round(), so it stays decimal throughout. -#}
+{#- Round a decimal to `places` (0-12, may be a column) decimals by a product's rounding method
+    (SPEC 4.7): ROUND_UP towards +infinity, ROUND_DOWN towards -infinity, ROUND_HALF_UP halves
+    away from zero. Done on scaled integers: DuckDB's round() needs a constant precision. -#}
 {% macro round_to_places(value, places, method) %}
-    {%- set nearest = "cast(round(cast(" ~ value ~ " as decimal(38, 12)), cast(" ~ places ~ " as integer)) as decimal(38, 12))" -%}
-    {%- set step = "cast('1e-' || cast(" ~ places ~ " as varchar) as decimal(38, 12))" -%}
-    case {{ method }}
-        when 'ROUND_UP' then
-            case when {{ nearest }} < {{ value }} then {{ nearest }} + {{ step }} else {{ nearest }} end
-        when 'ROUND_DOWN' then
-            case when {{ nearest }} > {{ value }} then {{ nearest }} - {{ step }} else {{ nearest }} end
-        else {{ nearest }}
+    {%- set scaled = scaled_integer(value) -%}
+    {%- set grid = "cast('1' || repeat('0', 12 - cast(" ~ places ~ " as integer)) as hugeint)" -%}
+    {%- set whole = "(" ~ scaled ~ " // " ~ grid ~ ")" -%}
+    {%- set rest = "(" ~ scaled ~ " % " ~ grid ~ ")" -%}
+    {{ from_scaled_integer(
+        "(case " ~ method
+        ~ " when 'ROUND_UP' then " ~ whole ~ " + case when " ~ rest ~ " > 0 then 1 else 0 end"
+        ~ " when 'ROUND_DOWN' then " ~ whole ~ " - case when " ~ rest ~ " < 0 then 1 else 0 end"
+        ~ " else " ~ whole ~ " + case when abs(" ~ rest ~ ") * 2 >= " ~ grid ~ " then sign(" ~ scaled ~ ") else 0 end"
+        ~ " end) * " ~ grid
+    ) }}
+{% endmacro %}
+
+{#- x limited to [lower, upper]; a null bound is unbounded on that side. -#}
+{% macro clamp(value, lower, upper) %}
+    case
+        when {{ lower }} is not null and {{ value }} < {{ lower }} then {{ lower }}
+        when {{ upper }} is not null and {{ value }} > {{ upper }} then {{ upper }}
+        else {{ value }}
     end
 {% endmacro %}

@@ -1,0 +1,97 @@
+-- One row per RATED target: the event's quantity as the change it makes to the running period
+-- aggregate of its unit (contract, product, pricing group values, billing period), SPEC 4.6,
+-- then converted on the running aggregate (SPEC 4.7) so period totals stay exact.
+-- Ordering key: (event timestamp, transaction_id, received_at).
+with
+
+targets as (
+    select * from {{ ref('int_usage_event_rating_targets') }}
+    where target_status = 'RATED'
+),
+
+events as (
+    select * from {{ ref('int_usage_events_customer_resolved') }}
+),
+
+matched as (
+    select * from {{ ref('int_usage_events_metric_matched') }}
+),
+
+products as (
+    select * from {{ ref('stg_raw__products') }}
+),
+
+unit_events as (
+    select
+        targets.*,
+        events.transaction_id,
+        matched.aggregation_type,
+        matched.aggregation_value,
+        matched.aggregation_value_text,
+        products.conversion_operation,
+        products.conversion_factor
+    from targets
+    inner join events on targets.event_id = events.event_id
+    inner join matched
+        on targets.event_id = matched.event_id
+        and targets.billable_metric_id = matched.billable_metric_id
+    inner join products on targets.product_id = products.product_id
+),
+
+first_sightings as (
+    -- UNIQUE counts a value once: the first event (in ordering key) carrying it adds 1
+    select
+        unit_events.*,
+        row_number() over (
+            partition by contract_id, product_id, pricing_group_values, billing_period_start, aggregation_value_text
+            order by event_timestamp, transaction_id, received_at
+        ) = 1 as is_first_sighting
+    from unit_events
+),
+
+running as (
+    select
+        first_sightings.*,
+        case aggregation_type
+            when 'COUNT' then cast(count(*) over unit_so_far as decimal(38, 12))
+            when 'SUM' then cast(sum(aggregation_value) over unit_so_far as decimal(38, 12))
+            when 'MAX' then max(aggregation_value) over unit_so_far
+            when 'LATEST' then aggregation_value
+            when 'UNIQUE' then cast(sum(case when is_first_sighting then 1 else 0 end) over unit_so_far as decimal(38, 12))
+        end as running_aggregate
+    from first_sightings
+    window unit_so_far as (
+        partition by contract_id, product_id, pricing_group_values, billing_period_start
+        order by event_timestamp, transaction_id, received_at
+        rows between unbounded preceding and current row
+    )
+),
+
+converted as (
+    select
+        running.*,
+        case conversion_operation
+            when 'MULTIPLY' then {{ decimal_multiply('running_aggregate', 'conversion_factor') }}
+            when 'DIVIDE' then {{ decimal_divide('running_aggregate', 'conversion_factor') }}
+            else running_aggregate
+        end as running_quantity
+    from running
+),
+
+final as (
+    select
+        converted.*,
+        coalesce(
+            lag(running_quantity) over (
+                partition by contract_id, product_id, pricing_group_values, billing_period_start
+                order by event_timestamp, transaction_id, received_at
+            ),
+            cast(0 as decimal(38, 12))
+        ) as running_quantity_before
+    from converted
+)
+
+select
+    *,
+    running_quantity - running_quantity_before as quantity
+from final
