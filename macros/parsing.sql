@@ -131,7 +131,11 @@
 
 {#- A configuration timestamp (RFC 3339 text) as a UTC timestamp; null if absent or invalid. -#}
 {% macro json_timestamp(json, path) %}
-    {{ rfc3339_parts_to_utc(rfc3339_parts(json_text(json, path))) }}
+    {#- a scalar subquery keeps the expanded expression small: the parts are named once -#}
+    (
+        select {{ rfc3339_parts_to_utc('timestamp_parts.parts') }}
+        from (select {{ rfc3339_parts(json_text(json, path)) }} as parts) as timestamp_parts
+    )
 {% endmacro %}
 
 {#- File name without its folder: provenance as a path relative to the raw folder. -#}

@@ -64,7 +64,13 @@ group_keys as (
         'PRICING' as key_kind,
         unnest(pricing_group_key) as property_key,
         generate_subscripts(pricing_group_key, 1) as key_index
-    from (select distinct event_id, product_id, pricing_group_key from with_products) as pricing
+    from (
+        select distinct
+            event_id,
+            product_id,
+            pricing_group_key
+        from with_products
+    ) as pricing
     union all
     select
         event_id,
@@ -72,7 +78,13 @@ group_keys as (
         'PRESENTATION' as key_kind,
         unnest(presentation_group_key) as property_key,
         generate_subscripts(presentation_group_key, 1) as key_index
-    from (select distinct event_id, product_id, presentation_group_key from with_products) as presentation
+    from (
+        select distinct
+            event_id,
+            product_id,
+            presentation_group_key
+        from with_products
+    ) as presentation
 ),
 
 group_values as (

@@ -8,7 +8,9 @@ ingestion as (
 ),
 
 metric_matches as (
-    select event_id, count(*) as matched_metric_count
+    select
+        event_id,
+        count(*) as matched_metric_count
     from {{ ref('int_usage_events_metric_matched') }}
     group by event_id
 ),

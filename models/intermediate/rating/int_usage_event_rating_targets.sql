@@ -63,7 +63,7 @@ matching_rates as (
         effective_rates.*,
         row_number() over (
             partition by effective_rates.event_id, effective_rates.contract_id, effective_rates.product_id
-            order by effective_rates.named_key_count desc, effective_rates.rate_id
+            order by effective_rates.named_key_count desc, effective_rates.rate_id asc
         ) as specificity_rank
     from effective_rates
     left join key_matches

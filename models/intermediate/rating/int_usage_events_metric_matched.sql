@@ -64,7 +64,9 @@ filter_results as (
 ),
 
 failed_candidates as (
-    select distinct event_id, billable_metric_id
+    select distinct
+        event_id,
+        billable_metric_id
     from filter_results
     where not is_passed
 ),

@@ -26,7 +26,8 @@ usage_movements as (
         quantities.running_quantity_before as quantity_from,
         quantities.running_quantity as quantity_to,
         row_number() over (
-            partition by quantities.contract_id, quantities.product_id, quantities.pricing_group_values,
+            partition by
+                quantities.contract_id, quantities.product_id, quantities.pricing_group_values,
                 quantities.billing_period_start
             order by quantities.event_timestamp desc, quantities.transaction_id desc, quantities.received_at desc
         ) = 1 as is_last_in_unit
@@ -56,10 +57,24 @@ rounding_movements as (
 ),
 
 movements as (
-    select event_id, billable_metric_id, contract_id, product_id, component, quantity_from, quantity_to
+    select
+        event_id,
+        billable_metric_id,
+        contract_id,
+        product_id,
+        component,
+        quantity_from,
+        quantity_to
     from usage_movements
     union all
-    select event_id, billable_metric_id, contract_id, product_id, component, quantity_from, quantity_to
+    select
+        event_id,
+        billable_metric_id,
+        contract_id,
+        product_id,
+        component,
+        quantity_from,
+        quantity_to
     from rounding_movements
     where quantity_to <> quantity_from
 ),

@@ -37,6 +37,10 @@ specifier_values as (
     select * from {{ ref('stg_raw__override_specifier_pricing_group_values') }}
 ),
 
+property_values as (
+    select * from {{ ref('int_usage_event_property_values') }}
+),
+
 specifier_key_counts as (
     select
         override_id,
@@ -53,7 +57,6 @@ candidate_specifiers as (
         targets.event_id,
         targets.contract_id,
         targets.product_id,
-        targets.pricing_group_values,
         overrides.override_id,
         specifiers.specifier_index,
         coalesce(specifier_key_counts.named_key_count, 0) as named_key_count
@@ -83,8 +86,10 @@ specifier_key_matches as (
     inner join specifier_values
         on candidate_specifiers.override_id = specifier_values.override_id
         and candidate_specifiers.specifier_index = specifier_values.specifier_index
-    where {{ json_object_text_field('candidate_specifiers.pricing_group_values', 'specifier_values.pricing_group_key') }}
-        = specifier_values.value_text
+    inner join property_values
+        on candidate_specifiers.event_id = property_values.event_id
+        and specifier_values.pricing_group_key = property_values.property_key
+        and specifier_values.value_text = property_values.value_text
     group by all
 ),
 
@@ -111,7 +116,8 @@ ranked_overrides as (
         overrides.multiplier,
         overrides.overwrite_rate_type,
         row_number() over (
-            partition by applicable_overrides.event_id, applicable_overrides.contract_id,
+            partition by
+                applicable_overrides.event_id, applicable_overrides.contract_id,
                 applicable_overrides.product_id, overrides.override_type
             order by
                 case
@@ -119,9 +125,9 @@ ranked_overrides as (
                         and contracts.multiplier_override_prioritization = 'LOWEST_MULTIPLIER'
                         then overrides.multiplier
                 end nulls first,
-                overrides.priority nulls last,
+                overrides.priority asc nulls last,
                 overrides.starting_at desc,
-                overrides.override_id
+                overrides.override_id asc
         ) as override_rank
     from applicable_overrides
     inner join overrides on applicable_overrides.override_id = overrides.override_id

@@ -1,0 +1,53 @@
+"""Print a short summary of a built warehouse: events read, outcomes, rated events, time taken.
+
+Run by `make run` after `dbt build`; usable on its own:
+    .venv/bin/python scripts/summary.py --db warehouse/rated_events.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import duckdb
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="DuckDB warehouse file")
+    parser.add_argument("--seconds", type=float, help="wall time of the build, to print")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    with duckdb.connect(str(args.db), read_only=True) as connection:
+        outcomes = connection.execute(
+            """
+            select outcome, coalesce(error_code, '') as error_code, count(*) as events
+            from int_usage_event_outcomes
+            group by all
+            order by outcome, error_code
+            """
+        ).fetchall()
+        rated_rows, draft_rows, total_amount = connection.execute(
+            """
+            select count(*), count(*) filter (where status = 'DRAFT'), coalesce(sum(amount), 0)
+            from int_usage_rated
+            """
+        ).fetchone()
+    total = sum(row[2] for row in outcomes)
+    print()
+    print(f"Rated events warehouse: {args.db}")
+    print(f"  events received by as_of : {total:>12,}")
+    for outcome, error_code, count in outcomes:
+        label = f"{outcome} {error_code}".strip()
+        print(f"    {label:<34}{count:>12,}  ({count / max(total, 1):6.2%})")
+    print(f"  rated events             : {rated_rows:>12,}  ({draft_rows:,} draft)")
+    print(f"  rated amount             : {total_amount:>15,.2f} credit units")
+    if args.seconds is not None:
+        print(f"  dbt build wall time      : {args.seconds:>12.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""Differential test: the dbt rating models against the independent reference rater.
+
+Hypothesis generates batches of small valid scenarios (tests/python/strategies.py); each batch
+is merged into ONE raw folder (disjoint ids per scenario), built once with `dbt build`, rated
+once by the reference, and compared row by row:
+
+* every event outcome (`int_usage_event_outcomes`): outcome and error_code per
+  (source_file, source_row);
+* every rated row (`int_usage_rated`, before commits/credits) against the reference's rated
+  rows merged over their drawdown parts (key: transaction_id, received_at, contract_id,
+  product_id, component, tier_index): quantity, unit price and amount within 1e-9; periods,
+  status, credit type, customer, metric, event timestamp and group values (JSON) identical.
+
+Counts: DIFFERENTIAL_EXAMPLES builds (default 4) of DIFFERENTIAL_SCENARIOS_PER_BUILD scenarios
+(default 55). Raise them for deeper local runs. A failing build keeps its raw folder (named in
+the assertion message, with `scenarios.txt` and one isolated raw folder per failing scenario).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from dbt_runner import dbt_build
+from hypothesis import HealthCheck, Phase, given, settings
+from reference.rater import ERROR_ORDER, rate_folder
+from scenario import Scenario, write_raw
+from strategies import AS_OF, AS_OF_TEXT, WITH_BALANCES, GeneratedScenario, scenario_batches
+
+EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "4"))
+SCENARIOS_PER_BUILD = int(os.environ.get("DIFFERENTIAL_SCENARIOS_PER_BUILD", "55"))
+TOLERANCE = Decimal("1e-9")
+# With balances in the scenarios (strategies.WITH_BALANCES) and SQL drawdown in place, rows are
+# compared exactly (one reference row per dbt row); until then parts are merged.
+EXACT_DRAWDOWN = WITH_BALANCES
+OUTCOMES = ("RATED", "NOT_BILLABLE", "DUPLICATE", "ERRORED")
+MAX_REPORTED = 80
+FEATURES = (
+    "rounding adjustment rows",
+    "rows in tier 2+",
+    "zero-quantity rows",
+    "negative-quantity rows",
+    "DRAFT rows",
+    "FINALIZED rows",
+    "rows with a pricing group value",
+    "events on a period start",
+    "events rated on 2+ contracts",
+    "tied timestamps in a unit",
+)
+
+RATED_SQL = """
+select transaction_id, received_at, customer_id, contract_id, billable_metric_id, product_id,
+    component, tier_index, quantity, unit_price, amount, credit_type_id, billing_period_start,
+    billing_period_end, event_timestamp, pricing_group_values, presentation_group_values, status
+from int_usage_rated
+"""
+OUTCOMES_SQL = "select source_file, source_row, outcome, error_code from int_usage_event_outcomes"
+NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
+EXACT_FIELDS = (
+    "customer_id",
+    "billable_metric_id",
+    "event_timestamp",
+    "credit_type_id",
+    "billing_period_start",
+    "billing_period_end",
+    "pricing_group_values",
+    "presentation_group_values",
+    "status",
+)
+
+
+def naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def group_pairs(value: object) -> list[tuple[str, str | None]]:
+    """Group values as ordered (key, value) pairs: dbt's JSON text or the reference's tuple."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        pairs = json.loads(value, object_pairs_hook=list)
+        return [(key, item) for key, item in pairs]
+    return [(key, item) for key, item in value]
+
+
+def row_key(row: dict) -> tuple:
+    return (
+        row["transaction_id"],
+        naive_utc(row["received_at"]),
+        row["contract_id"],
+        row["product_id"],
+        row["component"],
+        row["tier_index"],
+    )
+
+
+def normalise(row: dict) -> dict:
+    out = dict(row)
+    for name in ("received_at", "event_timestamp", "billing_period_start", "billing_period_end"):
+        out[name] = naive_utc(out[name])
+    for name in ("pricing_group_values", "presentation_group_values"):
+        out[name] = group_pairs(out[name])
+    for name in NUMERIC_FIELDS:
+        out[name] = Decimal(out[name])
+    return out
+
+
+def reference_rows(rated: list) -> tuple[dict[tuple, dict], list[str]]:
+    """Reference rows by key; drawdown parts merged (quantity and amount summed) unless exact."""
+    merged: dict[tuple, dict] = {}
+    problems: list[str] = []
+    for rated_row in rated:
+        row = normalise(vars(rated_row))
+        key = row_key(row)
+        if key not in merged:
+            merged[key] = row
+            continue
+        if EXACT_DRAWDOWN:
+            problems.append(f"reference has two rows for {key}")
+            continue
+        kept = merged[key]
+        for name in ("unit_price", *EXACT_FIELDS):
+            if kept[name] != row[name]:
+                problems.append(f"reference parts of {key} disagree on {name}")
+        kept["quantity"] += row["quantity"]
+        kept["amount"] += row["amount"]
+    return merged, problems
+
+
+def locate(batch: list[GeneratedScenario]) -> dict[tuple[str, int], str]:
+    """(source_file, source_row) of every merged event -> its scenario prefix."""
+    offsets: Counter[str] = Counter()
+    owner: dict[tuple[str, int], str] = {}
+    for generated in batch:
+        for file_name, rows in generated.scenario.event_files.items():
+            for _ in rows:
+                owner[(f"events/{file_name}", offsets[file_name])] = generated.prefix
+                offsets[file_name] += 1
+    return owner
+
+
+def prefix_of(transaction_id: str | None) -> str:
+    return (transaction_id or "?").split("-")[0]
+
+
+def compare(batch, run, result) -> tuple[list[tuple[str, str]], dict]:
+    """(prefix, message) per difference, and counts of what was compared."""
+    owner = locate(batch)
+    diffs: list[tuple[str, str]] = []
+
+    dbt_outcomes = {(r[0], r[1]): (r[2], r[3]) for r in run.query(OUTCOMES_SQL)}
+    ref_outcomes = {
+        (o.source_file, o.source_row): (o.outcome, o.error_code) for o in result.outcomes
+    }
+    for location in sorted(set(dbt_outcomes) | set(ref_outcomes)):
+        ours, theirs = dbt_outcomes.get(location), ref_outcomes.get(location)
+        if ours != theirs:
+            tx = next(
+                (
+                    o.transaction_id
+                    for o in result.outcomes
+                    if (o.source_file, o.source_row) == location
+                ),
+                None,
+            )
+            diffs.append(
+                (
+                    owner.get(location, "?"),
+                    f"outcome {location[0]}#{location[1]} tx={tx}: dbt={ours} reference={theirs}",
+                )
+            )
+
+    dbt_rows: dict[tuple, dict] = {}
+    for raw_row in run.query_dicts(RATED_SQL):
+        row = normalise(raw_row)
+        key = row_key(row)
+        if key in dbt_rows:
+            diffs.append((prefix_of(key[0]), f"dbt has two rated rows for {key}"))
+        dbt_rows[key] = row
+    ref_rows, problems = reference_rows(result.rated)
+    diffs += [("reference", problem) for problem in problems]
+    for key in sorted(set(dbt_rows) | set(ref_rows), key=repr):
+        ours, theirs = dbt_rows.get(key), ref_rows.get(key)
+        label = (
+            f"rated tx={key[0]} received={key[1]} contract={key[2]} product={key[3]} "
+            f"{key[4]} tier={key[5]}"
+        )
+        if ours is None or theirs is None:
+            present = ours or theirs
+            side = "only in dbt" if theirs is None else "only in reference"
+            diffs.append(
+                (
+                    prefix_of(key[0]),
+                    f"{label}: {side} (quantity={present['quantity']} "
+                    f"unit_price={present['unit_price']} amount={present['amount']} "
+                    f"period=[{present['billing_period_start']}, {present['billing_period_end']}) "
+                    f"status={present['status']})",
+                )
+            )
+            continue
+        for name in NUMERIC_FIELDS:
+            if abs(ours[name] - theirs[name]) > TOLERANCE:
+                diffs.append(
+                    (
+                        prefix_of(key[0]),
+                        f"{label}: {name} dbt={ours[name]} reference={theirs[name]}",
+                    )
+                )
+        for name in EXACT_FIELDS:
+            if ours[name] != theirs[name]:
+                diffs.append(
+                    (
+                        prefix_of(key[0]),
+                        f"{label}: {name} dbt={ours[name]} reference={theirs[name]}",
+                    )
+                )
+    counts = {
+        **features(ref_rows),
+        "scenarios": len(batch),
+        "events": len(ref_outcomes),
+        "rated rows": len(ref_rows),
+        "dbt rated rows": len(dbt_rows),
+    }
+    return diffs, counts
+
+
+def features(rows: dict[tuple, dict]) -> Counter[str]:
+    """What the compared rated rows exercised (asserted > 0 over a run: the generator's reach)."""
+    found: Counter[str] = Counter()
+    contracts_per_event: dict[tuple, set[str]] = defaultdict(set)
+    events_per_instant: dict[tuple, set[str]] = defaultdict(set)
+    for key, row in rows.items():
+        found["rounding adjustment rows"] += row["component"] == "ROUNDING_ADJUSTMENT"
+        found["rows in tier 2+"] += (row["tier_index"] or 0) >= 2
+        found["zero-quantity rows"] += row["quantity"] == 0
+        found["negative-quantity rows"] += row["quantity"] < 0
+        found[f"{row['status']} rows"] += 1
+        found["rows with a pricing group value"] += any(
+            v is not None for _, v in row["pricing_group_values"]
+        )
+        found["events on a period start"] += row["event_timestamp"] == row["billing_period_start"]
+        contracts_per_event[(key[0], key[1])].add(row["contract_id"])
+        events_per_instant[(row["contract_id"], row["product_id"], row["event_timestamp"])].add(
+            key[0]
+        )
+    found["events rated on 2+ contracts"] = sum(len(c) > 1 for c in contracts_per_event.values())
+    found["tied timestamps in a unit"] = sum(len(t) > 1 for t in events_per_instant.values())
+    return found
+
+
+def report_failure(folder: Path, batch, diffs, run_output: str | None = None) -> str:
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for prefix, message in diffs:
+        by_prefix[prefix].append(message)
+    scenarios = {generated.prefix: generated for generated in batch}
+    lines = [
+        f"{len(diffs)} differences in {len(by_prefix)} scenarios; raw folder {folder / 'raw'} "
+        f"(as_of {AS_OF_TEXT}); scenario descriptions in {folder / 'scenarios.txt'}"
+    ]
+    shown = 0
+    for prefix, messages in sorted(by_prefix.items()):
+        generated = scenarios.get(prefix)
+        if generated is not None:
+            isolated = folder / "isolated" / prefix / "raw"
+            write_raw(isolated, generated.scenario)
+            lines.append(f"--- {prefix} (alone: {isolated}, seed {generated.seed})")
+        else:
+            lines.append(f"--- {prefix}")
+        for message in messages:
+            if shown < MAX_REPORTED:
+                lines.append("  " + message)
+            shown += 1
+    if shown > MAX_REPORTED:
+        lines.append(f"... {shown - MAX_REPORTED} more")
+    return "\n".join(lines)
+
+
+def test_dbt_rating_matches_reference(tmp_path_factory):
+    totals: Counter[str] = Counter()
+    seen: Counter[tuple[str, str | None]] = Counter()
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
+    @given(scenario_batches(SCENARIOS_PER_BUILD))
+    def check(batch: list[GeneratedScenario]) -> None:
+        folder = tmp_path_factory.mktemp("differential")
+        merged = Scenario()
+        for generated in batch:
+            merged.merge(generated.scenario)
+        write_raw(folder / "raw", merged)
+        (folder / "scenarios.txt").write_text(
+            "\n\n".join(generated.describe() for generated in batch) + "\n", encoding="utf-8"
+        )
+        started = time.monotonic()
+        run = dbt_build(folder / "raw", folder, AS_OF_TEXT)
+        build_seconds = time.monotonic() - started
+        assert run.returncode == 0, (
+            f"dbt build failed on {folder / 'raw'} (as_of {AS_OF_TEXT}):\n{run.output[-4000:]}"
+        )
+        result = rate_folder(folder / "raw", AS_OF)
+        diffs, counts = compare(batch, run, result)
+        summary = {name: counts[name] for name in ("scenarios", "events", "rated rows")}
+        print(
+            f"\nbuild {totals['builds'] + 1}: {summary} in {build_seconds:.1f}s dbt build "
+            f"({folder / 'raw'})"
+        )
+        if diffs:
+            message = report_failure(folder, batch, diffs)
+            print(message)
+            raise AssertionError(message)
+        totals.update(counts)
+        totals["builds"] += 1
+        seen.update((o.outcome, o.error_code) for o in result.outcomes)
+
+    check()
+
+    print(
+        f"\ncompared {totals['scenarios']} scenarios, {totals['events']} events and "
+        f"{totals['rated rows']} rated rows in {totals['builds']} dbt builds"
+    )
+    print("outcomes seen:", dict(sorted(seen.items(), key=repr)))
+    print("features seen:", {name: totals[name] for name in FEATURES})
+    assert totals["scenarios"] > 0 and totals["events"] > 0 and totals["rated rows"] > 0
+    missing = [name for name in FEATURES if totals[name] == 0]
+    assert not missing, f"the generator never produced: {missing}"
+    outcomes = {outcome for outcome, _ in seen}
+    codes = {code for _, code in seen if code is not None}
+    assert outcomes == set(OUTCOMES), f"outcomes never generated: {set(OUTCOMES) - outcomes}"
+    assert codes == set(ERROR_ORDER), f"error codes never generated: {set(ERROR_ORDER) - codes}"
