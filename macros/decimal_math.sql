@@ -39,16 +39,19 @@
     ) }}
 {% endmacro %}
 
-{#- R(a / b): quotient and remainder of the absolute scaled integers, the remainder's share
-    rounded half up, then the sign. Divisors up to 10^14 are exact. -#}
+{#- R(a / b) by long division of the absolute scaled integers: the whole quotient, then the
+    twelve decimals in two steps of six digits (the last one rounded half up), so that no
+    intermediate overflows for divisors below 10^20; then the sign. -#}
 {% macro decimal_divide(a, b) %}
     {%- set big_a = "abs(" ~ scaled_integer(a) ~ ")" -%}
     {%- set big_b = "abs(" ~ scaled_integer(b) ~ ")" -%}
-    {%- set unit = "cast(1000000000000 as hugeint)" -%}
+    {%- set million = "cast(1000000 as hugeint)" -%}
+    {%- set first_rest = "((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ million ~ ")" -%}
     {{ from_scaled_integer(
         "(case when sign(" ~ a ~ ") * sign(" ~ b ~ ") < 0 then -1 else 1 end) * ("
-        ~ "(" ~ big_a ~ " // " ~ big_b ~ ") * " ~ unit
-        ~ " + ((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ unit ~ " * 2 + " ~ big_b ~ ") // (2 * " ~ big_b ~ ")"
+        ~ "(" ~ big_a ~ " // " ~ big_b ~ ") * " ~ million ~ " * " ~ million
+        ~ " + (" ~ first_rest ~ " // " ~ big_b ~ ") * " ~ million
+        ~ " + ((" ~ first_rest ~ " % " ~ big_b ~ ") * " ~ million ~ " * 2 + " ~ big_b ~ ") // (2 * " ~ big_b ~ ")"
         ~ ")"
     ) }}
 {% endmacro %}

@@ -6,10 +6,11 @@ once by the reference, and compared row by row:
 
 * every event outcome (`int_usage_event_outcomes`): outcome and error_code per
   (source_file, source_row);
-* every rated row (`int_usage_rated`, before commits/credits) against the reference's rated
-  rows merged over their drawdown parts (key: transaction_id, received_at, contract_id,
-  product_id, component, tier_index): quantity, unit price and amount within 1e-9; periods,
-  status, credit type, customer, metric, event timestamp and group values (JSON) identical.
+* every rated row after commits and credits (`int_rated_events`) against the reference's
+  rated rows, drawdown parts included (key: transaction_id, received_at, contract_id,
+  product_id, component, tier_index, balance_segment_id): quantity, unit price and amount
+  within 1e-9; periods, status, coverage, balance, credit type, customer, metric, event
+  timestamp and group values (JSON) identical.
 
 Counts: DIFFERENTIAL_EXAMPLES builds (default 4) of DIFFERENTIAL_SCENARIOS_PER_BUILD scenarios
 (default 55). Raise them for deeper local runs. A failing build keeps its raw folder (named in
@@ -51,13 +52,19 @@ FEATURES = (
     "events on a period start",
     "events rated on 2+ contracts",
     "tied timestamps in a unit",
+    "CREDIT rows",
+    "PREPAID_COMMIT rows",
+    "POSTPAID_COMMIT rows",
+    "rated events split across balances",
+    "negative covered amounts",
 )
 
 RATED_SQL = """
 select transaction_id, received_at, customer_id, contract_id, billable_metric_id, product_id,
     component, tier_index, quantity, unit_price, amount, credit_type_id, billing_period_start,
-    billing_period_end, event_timestamp, pricing_group_values, presentation_group_values, status
-from int_usage_rated
+    billing_period_end, event_timestamp, pricing_group_values, presentation_group_values, status,
+    coverage, balance_id, balance_segment_id
+from int_rated_events
 """
 OUTCOMES_SQL = "select source_file, source_row, outcome, error_code from int_usage_event_outcomes"
 NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
@@ -71,6 +78,8 @@ EXACT_FIELDS = (
     "pricing_group_values",
     "presentation_group_values",
     "status",
+    "coverage",
+    "balance_id",
 )
 
 
@@ -96,6 +105,7 @@ def row_key(row: dict) -> tuple:
         row["product_id"],
         row["component"],
         row["tier_index"],
+        row["balance_segment_id"] if EXACT_DRAWDOWN else None,
     )
 
 
@@ -234,6 +244,7 @@ def features(rows: dict[tuple, dict]) -> Counter[str]:
     found: Counter[str] = Counter()
     contracts_per_event: dict[tuple, set[str]] = defaultdict(set)
     events_per_instant: dict[tuple, set[str]] = defaultdict(set)
+    parts_per_row: Counter[tuple] = Counter()
     for key, row in rows.items():
         found["rounding adjustment rows"] += row["component"] == "ROUNDING_ADJUSTMENT"
         found["rows in tier 2+"] += (row["tier_index"] or 0) >= 2
@@ -244,12 +255,17 @@ def features(rows: dict[tuple, dict]) -> Counter[str]:
             v is not None for _, v in row["pricing_group_values"]
         )
         found["events on a period start"] += row["event_timestamp"] == row["billing_period_start"]
+        if row["coverage"] != "OVERAGE":
+            found[f"{row['coverage']} rows"] += 1
+            found["negative covered amounts"] += row["amount"] < 0
+        parts_per_row[key[:6]] += 1
         contracts_per_event[(key[0], key[1])].add(row["contract_id"])
         events_per_instant[(row["contract_id"], row["product_id"], row["event_timestamp"])].add(
             key[0]
         )
     found["events rated on 2+ contracts"] = sum(len(c) > 1 for c in contracts_per_event.values())
     found["tied timestamps in a unit"] = sum(len(t) > 1 for t in events_per_instant.values())
+    found["rated events split across balances"] = sum(n > 1 for n in parts_per_row.values())
     return found
 
 

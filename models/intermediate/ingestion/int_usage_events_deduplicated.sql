@@ -35,15 +35,17 @@ final as (
         flagged.*,
         -- the kept event a duplicate collapses into: the last kept copy before it
         case
-            when is_duplicate then last_value(case when not is_duplicate then event_id end ignore nulls) over (
-                partition by transaction_id
-                order by
-                    received_at, event_timestamp, properties_text nulls last, customer_ref nulls last,
-                    event_type nulls last, source_file, source_row
-                rows between unbounded preceding and current row
-            )
+            when is_duplicate
+                then last_value(case when not is_duplicate then event_id end ignore nulls) over receipts_so_far
         end as duplicate_of_event_id
     from flagged
+    window receipts_so_far as (
+        partition by transaction_id
+        order by
+            received_at, event_timestamp, properties_text nulls last, customer_ref nulls last,
+            event_type nulls last, source_file, source_row
+        rows between unbounded preceding and current row
+    )
 )
 
 select * from final

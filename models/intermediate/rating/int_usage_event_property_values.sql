@@ -78,7 +78,7 @@ final as (
         -- SPEC 8 numeric: a plain decimal (numbers arrive here in canonical form) below 10^26
         case
             when regexp_matches(value_text, '^-?[0-9]+(\.[0-9]+)?$')
-                and length(split_part(ltrim(value_text, '-'), '.', 1)) <= 26
+                and length(ltrim(split_part(ltrim(value_text, '-'), '.', 1), '0')) <= 26
                 and {{ try_cast('value_text', 'decimal(38, 12)') }} is not null
                 then {{ try_cast('value_text', 'decimal(38, 12)') }}
         end as value_decimal

@@ -1,0 +1,128 @@
+-- One row per rated event after commits and credits (SPEC 4.9): a rated event covered by
+-- balance segments splits into its covered parts (in segment rank order) and the uncovered
+-- remainder, OVERAGE, last. Part k's quantity is R(q * S_k / a) - R(q * S_(k-1) / a), with q and
+-- a the whole row's quantity and amount and S_k the amount of parts 1..k, so parts add up to
+-- exactly the whole. `rated_event_id` of a part adds its segment to the whole row's id.
+with
+
+rated as (
+    select * from {{ ref('int_usage_rated') }}
+),
+
+covered as (
+    select * from {{ ref('int_rated_usage_covered') }}
+),
+
+segments as (
+    select * from {{ ref('int_balance_segments') }}
+),
+
+covered_totals as (
+    select
+        rated_event_id,
+        sum(covered_amount) as covered_amount
+    from covered
+    group by rated_event_id
+),
+
+parts as (
+    select
+        covered.rated_event_id,
+        covered.segment_id,
+        covered.covered_amount as part_amount,
+        segments.segment_rank as part_order
+    from covered
+    inner join segments on covered.segment_id = segments.segment_id
+    union all
+    -- the remainder; also the whole row when nothing covered it
+    select
+        rated.rated_event_id,
+        cast(null as {{ dbt.type_string() }}) as segment_id,
+        rated.amount - coalesce(covered_totals.covered_amount, 0) as part_amount,
+        null as part_order
+    from rated
+    left join covered_totals on rated.rated_event_id = covered_totals.rated_event_id
+    where rated.amount - coalesce(covered_totals.covered_amount, 0) <> 0
+        or covered_totals.rated_event_id is null
+),
+
+cumulative as (
+    select
+        parts.*,
+        sum(part_amount) over (
+            partition by rated_event_id
+            order by part_order asc nulls last
+            rows between unbounded preceding and current row
+        ) as amount_through_part,
+        count(*) over (partition by rated_event_id) as part_count
+    from parts
+),
+
+split as (
+    select
+        cumulative.*,
+        rated.quantity as whole_quantity,
+        rated.amount as whole_amount,
+        case
+            when cumulative.part_count = 1 or cumulative.amount_through_part = rated.amount then rated.quantity
+            else {{ decimal_divide(decimal_multiply('rated.quantity', 'cumulative.amount_through_part'), 'rated.amount') }}
+        end as quantity_through_part
+    from cumulative
+    inner join rated on cumulative.rated_event_id = rated.rated_event_id
+),
+
+split_quantities as (
+    select
+        split.*,
+        quantity_through_part - coalesce(
+            lag(quantity_through_part) over (
+                partition by rated_event_id order by part_order asc nulls last
+            ),
+            0
+        ) as part_quantity
+    from split
+),
+
+final as (
+    select
+        case
+            when split_quantities.part_count = 1 then rated.rated_event_id
+            else {{ hash_id(['rated.rated_event_id', "coalesce(split_quantities.segment_id, 'OVERAGE')"]) }}
+        end as rated_event_id,
+        rated.rated_event_id as unsplit_rated_event_id,
+        rated.transaction_id,
+        rated.customer_id,
+        rated.contract_id,
+        rated.invoice_id,
+        rated.billing_period_start,
+        rated.billing_period_end,
+        rated.finalized_at,
+        rated.is_finalized,
+        rated.event_type,
+        rated.event_timestamp,
+        rated.received_at,
+        rated.billable_metric_id,
+        rated.product_id,
+        rated.component,
+        rated.tier_index,
+        case when split_quantities.part_count = 1 then rated.quantity else split_quantities.part_quantity end
+            as quantity,
+        rated.unit_price,
+        split_quantities.part_amount as amount,
+        rated.credit_type_id,
+        coalesce(segments.coverage, 'OVERAGE') as coverage,
+        segments.balance_id,
+        split_quantities.segment_id as balance_segment_id,
+        rated.pricing_group_values,
+        rated.presentation_group_values,
+        rated.properties,
+        rated.status,
+        rated.event_id,
+        rated.source_file,
+        rated.source_row
+    from split_quantities
+    inner join rated on split_quantities.rated_event_id = rated.rated_event_id
+    left join segments on split_quantities.segment_id = segments.segment_id
+)
+
+select * from final
