@@ -75,6 +75,8 @@
         when 'NULL' then null
         when 'VARCHAR' then json_extract_string({{ json_value }}, '$')
         when 'DOUBLE' then {{ canonical_decimal_text("format('{:.14e}', cast(" ~ json_value ~ " as double))") }}
+        -- a JSON integer -0 reads 0
+        when 'BIGINT' then cast(cast({{ json_value }} as bigint) as varchar)
         else cast({{ json_value }} as varchar)
     end
 {% endmacro %}

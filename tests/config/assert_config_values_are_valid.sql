@@ -26,7 +26,9 @@
                     then 'quantity_conversion.conversion_factor must be a positive decimal'
                 when rounding_method is not null and rounding_method not in ('ROUND_UP', 'ROUND_DOWN', 'ROUND_HALF_UP')
                     then 'quantity_rounding.rounding_method must be ROUND_UP, ROUND_DOWN or ROUND_HALF_UP'
-                when rounding_method is not null and (rounding_decimal_places is null or rounding_decimal_places not between 0 and 12)
+                when rounding_method is not null
+                    and (not regexp_matches(coalesce(rounding_decimal_places_text, ''), '^[0-9]+$')
+                        or rounding_decimal_places not between 0 and 12)
                     then 'quantity_rounding.decimal_places must be an integer from 0 to 12'
             end as issue
         from {{ ref('stg_raw__products') }}
@@ -63,6 +65,8 @@
             case
                 when len(override_specifiers) = 0 then 'an override needs at least one specifier'
                 when starting_at is null then 'starting_at is missing or not RFC 3339'
+                when has_ending_before and ending_before is null then 'ending_before is not RFC 3339'
+                when priority_text is not null and priority is null then 'priority is not a number'
                 when ending_before <= starting_at then 'ending_before is not after starting_at'
                 when override_type = 'MULTIPLIER' and (multiplier is null or multiplier < 0)
                     then 'MULTIPLIER override needs a non-negative multiplier'
@@ -83,6 +87,34 @@
     select 'commits ' || coalesce(commit_id, '?') || ': type must be PREPAID or POSTPAID' as problem
     from {{ ref('stg_raw__commits') }}
     where commit_type not in ('PREPAID', 'POSTPAID') or commit_type is null
+
+    union all
+    select balance_kind || ' ' || coalesce(balance_id, '?') || ': priority is not a number' as problem
+    from (
+        select 'commits' as balance_kind, commit_id as balance_id, priority, priority_text
+        from {{ ref('stg_raw__commits') }}
+        union all
+        select 'credits' as balance_kind, credit_id as balance_id, priority, priority_text
+        from {{ ref('stg_raw__credits') }}
+    ) as balances
+    where priority_text is not null and priority is null
+
+    union all
+    select 'commits ' || commit_id || ' invoice schedule item ' || cast(item_index as varchar)
+        || ': needs a non-negative amount and an RFC 3339 timestamp' as problem
+    from {{ ref('stg_raw__commit_invoice_schedule_items') }}
+    where amount is null or amount < 0 or scheduled_at is null
+
+    union all
+    select 'rates line ' || cast(line_number as varchar) || ': entitled must be true or false' as problem
+    from {{ ref('stg_raw__rates') }}
+    where entitled_text is not null and entitled_text not in ('true', 'false')
+
+    union all
+    select 'billable_metrics ' || billable_metric_id || ' property filter ' || cast(filter_index as varchar)
+        || ': exists must be true, false or null' as problem
+    from {{ ref('stg_raw__billable_metric_property_filters') }}
+    where exists_text is not null and exists_text not in ('true', 'false')
 
     union all
     select 'balance segment ' || coalesce(segment_id, '?') || ': ' || issue as problem

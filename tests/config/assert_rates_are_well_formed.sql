@@ -50,5 +50,19 @@
     inner join {{ ref('stg_raw__rates') }} as rates on named.rate_id = rates.rate_id
     inner join {{ ref('stg_raw__products') }} as products on rates.product_id = products.product_id
     where not list_contains(products.pricing_group_key, named.pricing_group_key)
+    union all
+    select 'overrides ' || override_tiers.override_id || ' tier ' || cast(override_tiers.tier_index as varchar)
+        || ': overwrite tiers out of order (every tier but the last needs a positive size and all a price)'
+        as problem
+    from {{ ref('stg_raw__override_tiers') }} as override_tiers
+    inner join (
+        select override_id, max(tier_index) as tier_count
+        from {{ ref('stg_raw__override_tiers') }}
+        group by override_id
+    ) as override_tier_counts on override_tiers.override_id = override_tier_counts.override_id
+    where override_tiers.tier_price is null
+        or (override_tiers.tier_index < override_tier_counts.tier_count
+            and (override_tiers.tier_size is null or override_tiers.tier_size <= 0))
+        or (override_tiers.tier_index = override_tier_counts.tier_count and override_tiers.tier_size is not null)
 {% endset %}
 {{ assert_no_config_problems(problems_sql) }}

@@ -250,6 +250,39 @@ BROKEN: list[tuple[str, Callable[[Scenario], None], str]] = [
         "billable_metrics m-tokens: aggregation_type must be",
     ),
     (
+        "entitled not a boolean",
+        _set("rates", 0, entitled="maybe"),
+        "rates line 1: entitled must be true or false",
+    ),
+    (
+        "priority not a number",
+        _set("overrides", 0, priority="high"),
+        "overrides ov-1: priority is not a number",
+    ),
+    (
+        "decimal places not an integer",
+        _set(
+            "products",
+            0,
+            quantity_rounding={"decimal_places": "two", "rounding_method": "ROUND_UP"},
+        ),
+        "products p-tokens: quantity_rounding.decimal_places must be an integer from 0 to 12",
+    ),
+    (
+        "overwrite tiers out of order",
+        _set(
+            "overrides",
+            0,
+            type="OVERWRITE",
+            multiplier=None,
+            overwrite_rate={
+                "rate_type": "TIERED",
+                "tiers": [{"price": 1}, {"size": 2, "price": 2}],
+            },
+        ),
+        "overrides ov-1 tier 1: overwrite tiers out of order",
+    ),
+    (
         "duplicate segment id",
         _set(
             "credits",

@@ -229,8 +229,10 @@ def compare(batch, run, result) -> tuple[list[tuple[str, str]], dict]:
                         f"{label}: {name} dbt={ours[name]} reference={theirs[name]}",
                     )
                 )
+    balance_line_count = compare_balance_lines(run, result, diffs)
     counts = {
         **features(ref_rows),
+        "balance lines": balance_line_count,
         "scenarios": len(batch),
         "events": len(ref_outcomes),
         "rated rows": len(ref_rows),
@@ -267,6 +269,44 @@ def features(rows: dict[tuple, dict]) -> Counter[str]:
     found["tied timestamps in a unit"] = sum(len(t) > 1 for t in events_per_instant.values())
     found["rated events split across balances"] = sum(n > 1 for n in parts_per_row.values())
     return found
+
+
+BALANCE_LINES_SQL = """
+select contract_id, billing_period_start, 'APPLICATION' as line_kind, balance_id,
+    -sum(covered_amount) as amount
+from int_balance_segment_drawdowns
+where balance_id in (select balance_id from int_balance_segments where balance_type <> 'POSTPAID')
+group by all
+union all
+select contract_id, billing_period_start, 'POSTPAID_TRUEUP' as line_kind, balance_id,
+    sum(trueup_amount) as amount
+from int_postpaid_trueups
+where invoice_id is not null
+group by all
+"""
+
+
+def compare_balance_lines(run, result, diffs: list[tuple[str, str]]) -> int:
+    """Per (contract, period, balance): CREDIT/COMMIT application amounts (SPEC 5) and
+    POSTPAID_TRUEUP amounts (SPEC 4.10) against the reference's invoice lines."""
+    ours: dict[tuple, Decimal] = {}
+    for contract_id, period_start, kind, balance_id, amount in run.query(BALANCE_LINES_SQL):
+        key = (contract_id, naive_utc(period_start), kind, balance_id)
+        ours[key] = ours.get(key, Decimal(0)) + Decimal(amount)
+    theirs: dict[tuple, Decimal] = {}
+    for line in result.invoice_lines:
+        if line.line_type == "USAGE":
+            continue
+        kind = "POSTPAID_TRUEUP" if line.line_type == "POSTPAID_TRUEUP" else "APPLICATION"
+        key = (line.contract_id, naive_utc(line.billing_period_start), kind, line.balance_id)
+        theirs[key] = theirs.get(key, Decimal(0)) + line.amount
+    for key in sorted(set(ours) | set(theirs), key=repr):
+        mine, reference = ours.get(key, Decimal(0)), theirs.get(key, Decimal(0))
+        if abs(mine - reference) > TOLERANCE:
+            diffs.append(
+                (prefix_of(key[0]), f"{key[2]} line {key}: dbt={mine} reference={reference}")
+            )
+    return len(theirs)
 
 
 def report_failure(folder: Path, batch, diffs, run_output: str | None = None) -> str:

@@ -19,7 +19,8 @@ by_id as (
 ),
 
 by_alias as (
-    select
+    -- distinct: a customer may list one alias twice
+    select distinct
         aliases.ingest_alias as customer_ref,
         aliases.customer_id,
         'INGEST_ALIAS' as ref_kind

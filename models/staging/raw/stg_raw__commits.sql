@@ -20,7 +20,8 @@ parsed as (
         {{ json_value('json', '$.applicable_product_tags') }} is not null as has_applicable_product_tags,
         list_transform({{ json_list('json', '$.applicable_product_tags') }}, v -> {{ json_value_text('v') }})
             as applicable_product_tags,
-        cast({{ json_text('json', '$.priority') }} as decimal(38, 12)) as priority,
+        {{ try_cast(json_text('json', '$.priority'), 'decimal(38, 12)') }} as priority,
+        {{ json_text('json', '$.priority') }} as priority_text,
         row_number() over () as line_number
     from source_commits
 )
