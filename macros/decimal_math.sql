@@ -81,3 +81,25 @@
         else {{ value }}
     end
 {% endmacro %}
+
+{#- round(P / A) for P = Q * S, all non-negative scaled integers given as column names, without
+    forming P (it can exceed 128 bits): long division of P written in base B = 10^12 limbs,
+    P = Qh*Sh*B^2 + (Qh*Sl + Ql*Sh)*B + Ql*Sl. Exact for A below 10^26 (amounts below 10^14). -#}
+{% macro scaled_multiply_divide(big_q, big_s, big_a) %}
+    {%- set base = "cast(1000000000000 as hugeint)" -%}
+    {%- set q_high = "(" ~ big_q ~ " // " ~ base ~ ")" -%}
+    {%- set q_low = "(" ~ big_q ~ " % " ~ base ~ ")" -%}
+    {%- set s_high = "(" ~ big_s ~ " // " ~ base ~ ")" -%}
+    {%- set s_low = "(" ~ big_s ~ " % " ~ base ~ ")" -%}
+    {%- set top = "(" ~ q_high ~ " * " ~ s_high ~ ")" -%}
+    {%- set middle = "(" ~ q_high ~ " * " ~ s_low ~ " + " ~ q_low ~ " * " ~ s_high ~ ")" -%}
+    {%- set low = "(" ~ q_low ~ " * " ~ s_low ~ ")" -%}
+    {%- set second = "((" ~ top ~ " % " ~ big_a ~ ") * " ~ base ~ " + " ~ middle ~ ")" -%}
+    {%- set third = "((" ~ second ~ " % " ~ big_a ~ ") * " ~ base ~ " + " ~ low ~ ")" -%}
+    (
+        ({{ top }} // {{ big_a }}) * {{ base }} * {{ base }}
+        + ({{ second }} // {{ big_a }}) * {{ base }}
+        + {{ third }} // {{ big_a }}
+        + case when ({{ third }} % {{ big_a }}) * 2 >= {{ big_a }} then 1 else 0 end
+    )
+{% endmacro %}

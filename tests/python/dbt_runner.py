@@ -64,7 +64,9 @@ def dbt_build(
         json.dumps(variables),
     ]
     if select:
-        command += ["--select", select]
+        # only tests whose every parent is selected: a test that also reads later models
+        # would otherwise run against tables this build never made
+        command += ["--select", select, "--indirect-selection", "cautious"]
     completed = subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )

@@ -230,9 +230,11 @@ def compare(batch, run, result) -> tuple[list[tuple[str, str]], dict]:
                     )
                 )
     balance_line_count = compare_balance_lines(run, result, diffs)
+    usage_line_count = compare_usage_lines(run, result, diffs)
     counts = {
         **features(ref_rows),
         "balance lines": balance_line_count,
+        "usage lines": usage_line_count,
         "scenarios": len(batch),
         "events": len(ref_outcomes),
         "rated rows": len(ref_rows),
@@ -305,6 +307,47 @@ def compare_balance_lines(run, result, diffs: list[tuple[str, str]]) -> int:
         if abs(mine - reference) > TOLERANCE:
             diffs.append(
                 (prefix_of(key[0]), f"{key[2]} line {key}: dbt={mine} reference={reference}")
+            )
+    return len(theirs)
+
+
+USAGE_LINES_SQL = """
+select lines.contract_id, periods.billing_period_start, lines.product_id,
+    lines.pricing_group_values, lines.quantity, lines.amount
+from int_invoice_usage_lines as lines
+inner join int_contract_billing_periods as periods on lines.invoice_id = periods.invoice_id
+"""
+
+
+def compare_usage_lines(run, result, diffs: list[tuple[str, str]]) -> int:
+    """USAGE invoice lines computed from period aggregates (SPEC 5) against the reference's."""
+    ours = {
+        (contract, naive_utc(start), product, tuple(group_pairs(groups))): (
+            Decimal(quantity),
+            Decimal(amount),
+        )
+        for contract, start, product, groups, quantity, amount in run.query(USAGE_LINES_SQL)
+    }
+    theirs = {
+        (
+            line.contract_id,
+            naive_utc(line.billing_period_start),
+            line.product_id,
+            tuple(group_pairs(line.pricing_group_values)),
+        ): (line.quantity, line.amount)
+        for line in result.invoice_lines
+        if line.line_type == "USAGE"
+    }
+    for key in sorted(set(ours) | set(theirs), key=repr):
+        mine, reference = ours.get(key), theirs.get(key)
+        if (
+            mine is None
+            or reference is None
+            or abs(mine[0] - reference[0]) > TOLERANCE
+            or abs(mine[1] - reference[1]) > Decimal("1e-6")
+        ):
+            diffs.append(
+                (prefix_of(key[0]), f"USAGE line {key}: dbt={mine} reference={reference}")
             )
     return len(theirs)
 

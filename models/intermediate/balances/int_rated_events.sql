@@ -2,7 +2,7 @@
 -- balance segments splits into its covered parts (in segment rank order) and the uncovered
 -- remainder, OVERAGE, last. Part k's quantity is R(q * S_k / a) - R(q * S_(k-1) / a), with q and
 -- a the whole row's quantity and amount and S_k the amount of parts 1..k, so parts add up to
--- exactly the whole. `rated_event_id` of a part adds its segment to the whole row's id.
+-- exactly the whole (computed exactly on scaled integers, never through a rounded product). `rated_event_id` of a part adds its segment to the whole row's id.
 with
 
 rated as (
@@ -59,28 +59,56 @@ cumulative as (
 ),
 
 split as (
+    -- R(q * S_k / a) on the absolute scaled integers (see scaled_multiply_divide)
     select
         cumulative.*,
         rated.quantity as whole_quantity,
         rated.amount as whole_amount,
-        case
-            when cumulative.part_count = 1 or cumulative.amount_through_part = rated.amount then rated.quantity
-            else {{ decimal_divide(decimal_multiply('rated.quantity', 'cumulative.amount_through_part'), 'rated.amount') }}
-        end as quantity_through_part
+        sign(rated.quantity) * sign(cumulative.amount_through_part) * sign(rated.amount) as result_sign,
+        abs({{ scaled_integer('rated.quantity') }}) as scaled_quantity,
+        abs({{ scaled_integer('cumulative.amount_through_part') }}) as scaled_through,
+        abs({{ scaled_integer('rated.amount') }}) as scaled_amount
     from cumulative
     inner join rated on cumulative.rated_event_id = rated.rated_event_id
 ),
 
-split_quantities as (
+exact_range as (
+    -- long division is exact and overflow-free for amounts below 10^14 credit units; beyond
+    -- that, R(R(q * S) / a) differs from it by less than 10^-26 and is used instead
     select
         split.*,
+        scaled_amount < cast('100000000000000000000000000' as hugeint)
+        and scaled_through < cast('100000000000000000000000000' as hugeint) as is_exact_range
+    from split
+),
+
+split_through as (
+    select
+        exact_range.*,
+        case
+            when part_count = 1 or amount_through_part = whole_amount then whole_quantity
+            when is_exact_range then {{ from_scaled_integer(
+                "result_sign * " ~ scaled_multiply_divide(
+                    'case when is_exact_range then scaled_quantity else 0 end',
+                    'case when is_exact_range then scaled_through else 0 end',
+                    'case when is_exact_range then scaled_amount else 1 end'
+                )
+            ) }}
+            else {{ decimal_divide(decimal_multiply('whole_quantity', 'amount_through_part'), 'whole_amount') }}
+        end as quantity_through_part
+    from exact_range
+),
+
+split_quantities as (
+    select
+        split_through.*,
         quantity_through_part - coalesce(
             lag(quantity_through_part) over (
                 partition by rated_event_id order by part_order asc nulls last
             ),
             0
         ) as part_quantity
-    from split
+    from split_through
 ),
 
 final as (
