@@ -13,7 +13,7 @@ DBT_FLAGS := --profiles-dir . --project-dir .
 
 ## run: set up, generate sample data if data/raw is empty, dbt build, print a summary
 run: setup data
-	@mkdir -p warehouse/tmp
+	@mkdir -p warehouse
 	@start=$$(date +%s); \
 	$(DBT) build $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' || exit $$?; \
 	$(BIN)/python scripts/summary.py --db $(RATED_EVENTS_DB) --seconds $$(( $$(date +%s) - start ))

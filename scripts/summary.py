@@ -25,7 +25,7 @@ def main() -> None:
         outcomes = connection.execute(
             """
             select outcome, coalesce(error_code, '') as error_code, count(*) as events
-            from int_usage_event_outcomes
+            from fct_event_outcomes
             group by all
             order by outcome, error_code
             """
@@ -33,9 +33,21 @@ def main() -> None:
         rated_rows, draft_rows, total_amount = connection.execute(
             """
             select count(*), count(*) filter (where status = 'DRAFT'), coalesce(sum(amount), 0)
-            from int_usage_rated
+            from (
+                select status, amount from fct_rated_events_draft
+                union all
+                select status, amount from fct_rated_events_finalized
+            )
             """
         ).fetchone()
+        invoices = connection.execute(
+            """
+            select invoice_type, status, count(*), sum(total)
+            from fct_invoices
+            group by all
+            order by invoice_type, status
+            """
+        ).fetchall()
     total = sum(row[2] for row in outcomes)
     print()
     print(f"Rated events warehouse: {args.db}")
@@ -45,6 +57,10 @@ def main() -> None:
         print(f"    {label:<34}{count:>12,}  ({count / max(total, 1):6.2%})")
     print(f"  rated events             : {rated_rows:>12,}  ({draft_rows:,} draft)")
     print(f"  rated amount             : {total_amount:>15,.2f} credit units")
+    print("  invoices")
+    for invoice_type, status, count, total in invoices:
+        label = f"{invoice_type} {status}"
+        print(f"    {label:<22}{count:>8,}  total {total:>18,.2f}")
     if args.seconds is not None:
         print(f"  dbt build wall time      : {args.seconds:>12.1f} s")
 

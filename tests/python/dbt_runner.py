@@ -39,6 +39,7 @@ def dbt_build(
     extra_vars: dict | None = None,
     select: str | None = None,
     db_name: str = "warehouse.duckdb",
+    flags: tuple[str, ...] = (),
 ) -> DbtRun:
     """`dbt build` of the project on `raw_path` at `as_of`; the warehouse lives in work_dir."""
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +48,6 @@ def dbt_build(
     env = {
         **os.environ,
         "RATED_EVENTS_DB": str(db_path),
-        "RATED_EVENTS_TEMP_DIR": str(work_dir / "tmp"),
         "DBT_LOG_PATH": str(work_dir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -67,6 +67,7 @@ def dbt_build(
         # only tests whose every parent is selected: a test that also reads later models
         # would otherwise run against tables this build never made
         command += ["--select", select, "--indirect-selection", "cautious"]
+    command += list(flags)
     completed = subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )

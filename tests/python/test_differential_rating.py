@@ -346,9 +346,7 @@ def compare_usage_lines(run, result, diffs: list[tuple[str, str]]) -> int:
             or abs(mine[0] - reference[0]) > TOLERANCE
             or abs(mine[1] - reference[1]) > Decimal("1e-6")
         ):
-            diffs.append(
-                (prefix_of(key[0]), f"USAGE line {key}: dbt={mine} reference={reference}")
-            )
+            diffs.append((prefix_of(key[0]), f"USAGE line {key}: dbt={mine} reference={reference}"))
     return len(theirs)
 
 

@@ -1,0 +1,130 @@
+-- One row per event with outcome ERRORED received in (as_of - errored_events_lookback_days,
+-- as_of] (SPEC 5): its error code (the first in SPEC 6 order) and a readable detail naming the
+-- field, customer, metric, product or period at fault.
+with
+
+outcomes as (
+    select * from {{ ref('int_usage_event_outcomes') }}
+    where outcome = 'ERRORED'
+        and received_at > {{ dbt.dateadd('day', -int_var('errored_events_lookback_days'), as_of_timestamp()) }}
+        and received_at <= {{ as_of_timestamp() }}
+),
+
+raw_events as (
+    select * from {{ ref('int_usage_events_validated') }}
+),
+
+targets as (
+    select * from {{ ref('int_usage_event_rating_targets') }}
+),
+
+matched as (
+    select * from {{ ref('int_usage_events_metric_matched') }}
+),
+
+first_failed_targets as (
+    -- the target that gave the event its code (first by contract, product, metric)
+    select
+        targets.event_id,
+        targets.target_status,
+        targets.contract_id,
+        targets.product_id,
+        targets.billable_metric_id,
+        targets.pricing_group_values,
+        targets.billing_period_start,
+        targets.billing_period_end,
+        targets.finalized_at,
+        row_number() over (
+            partition by targets.event_id, targets.target_status
+            order by targets.contract_id, targets.product_id nulls first, targets.billable_metric_id
+        ) as target_rank
+    from targets
+    where targets.target_status <> 'RATED'
+),
+
+matched_metric_lists as (
+    select
+        event_id,
+        string_agg(billable_metric_id, ', ' order by billable_metric_id) as metric_ids
+    from matched
+    group by event_id
+),
+
+details as (
+    select
+        outcomes.*,
+        case outcomes.error_code
+            when 'MALFORMED_EVENT' then
+                case
+                    when {{ is_blank('raw_events.transaction_id') }} then 'transaction_id is missing'
+                    when {{ is_blank('raw_events.customer_ref') }} then 'customer_id is missing'
+                    when {{ is_blank('raw_events.event_type') }} then 'event_type is missing'
+                    when raw_events.received_at is null then 'received_at is missing'
+                    when raw_events.event_timestamp is null
+                        then 'timestamp ' || coalesce('''' || raw_events.timestamp_text || '''', 'null')
+                        || ' is not an RFC 3339 timestamp with a zone'
+                    else 'properties is not a JSON object: ' || left(raw_events.properties_text, 200)
+                end
+            when 'TIMESTAMP_IN_FUTURE' then
+                'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
+                || cast({{ int_var('max_future_hours') }} as varchar) || ' hours after received_at '
+                || cast(raw_events.received_at as varchar)
+            when 'TIMESTAMP_TOO_OLD' then
+                'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
+                || cast({{ int_var('max_backdate_days') }} as varchar) || ' days before received_at '
+                || cast(raw_events.received_at as varchar)
+            when 'CUSTOMER_NOT_FOUND' then
+                'customer_id ''' || outcomes.customer_ref || ''' matches no customer id or ingest alias'
+            when 'NO_ACTIVE_CONTRACT' then
+                'customer ' || outcomes.customer_id || ' has no contract active at '
+                || cast(outcomes.event_timestamp as varchar) || ' (matched metrics: '
+                || coalesce(matched_metric_lists.metric_ids, '') || ')'
+            when 'NO_RATE' then
+                case
+                    when failed.product_id is null
+                        then 'metric ' || failed.billable_metric_id || ' is used by no USAGE product'
+                    else 'no entitled rate for product ' || failed.product_id || ' on contract '
+                        || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as varchar)
+                        || ' for pricing group values ' || failed.pricing_group_values
+                end
+            when 'INVALID_AGGREGATION_VALUE' then
+                'metric ' || failed.billable_metric_id || ' needs '
+                || case when failed_metric.aggregation_type = 'UNIQUE' then 'a value for' else 'a numeric' end
+                || ' property ''' || failed_metric.aggregation_key || '''; got '
+                || coalesce('''' || failed_metric.aggregation_value_text || '''', 'nothing')
+            when 'PERIOD_FINALIZED' then
+                'received at ' || cast(outcomes.received_at as varchar) || ', after the billing period ['
+                || cast(failed.billing_period_start as varchar) || ', ' || cast(failed.billing_period_end as varchar)
+                || ') of contract ' || failed.contract_id || ' finalized at '
+                || cast(failed.finalized_at as varchar)
+        end as error_detail
+    from outcomes
+    inner join raw_events on outcomes.event_id = raw_events.event_id
+    left join first_failed_targets as failed
+        on outcomes.event_id = failed.event_id
+        and outcomes.error_code = failed.target_status
+        and failed.target_rank = 1
+    left join matched as failed_metric
+        on failed.event_id = failed_metric.event_id
+        and failed.billable_metric_id = failed_metric.billable_metric_id
+    left join matched_metric_lists on outcomes.event_id = matched_metric_lists.event_id
+),
+
+final as (
+    select
+        event_id,
+        source_file,
+        cast(source_row as bigint) as source_row,
+        transaction_id,
+        customer_ref,
+        customer_id,
+        event_type,
+        event_timestamp,
+        received_at,
+        error_code,
+        error_detail
+    from details
+    order by received_at, source_file, source_row
+)
+
+select * from final

@@ -1,0 +1,99 @@
+-- One row per invoice (SPEC 5): a USAGE invoice for every billing period of a contract that
+-- has started by as_of, plus any later period already holding rated events, and a SCHEDULED
+-- invoice per prepaid commit invoice-schedule item. The total is the sum of its line items (0
+-- for an invoice without lines).
+with
+
+periods as (
+    select * from {{ ref('int_contract_billing_periods') }}
+),
+
+scheduled as (
+    select * from {{ ref('int_scheduled_invoices') }}
+),
+
+line_items as (
+    select * from {{ ref('fct_invoice_line_items') }}
+),
+
+rated_invoices as (
+    select distinct invoice_id from {{ ref('int_rated_events') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_raw__contracts') }}
+),
+
+rate_cards as (
+    select * from {{ ref('stg_raw__rate_cards') }}
+),
+
+line_totals as (
+    select
+        invoice_id,
+        sum(amount) as total,
+        count(*) as line_item_count
+    from line_items
+    group by invoice_id
+),
+
+usage_invoices as (
+    select
+        periods.invoice_id,
+        'USAGE' as invoice_type,
+        periods.contract_id,
+        periods.billing_period_start,
+        periods.billing_period_end,
+        cast(null as {{ dbt.type_string() }}) as commit_id,
+        cast(null as timestamp) as scheduled_at,
+        case when periods.is_finalized then 'FINALIZED' else 'DRAFT' end as status,
+        periods.finalized_at
+    from periods
+    left join rated_invoices on periods.invoice_id = rated_invoices.invoice_id
+    where periods.billing_period_start <= {{ as_of_timestamp() }}
+        or rated_invoices.invoice_id is not null
+),
+
+scheduled_invoices as (
+    select
+        invoice_id,
+        'SCHEDULED' as invoice_type,
+        contract_id,
+        cast(null as timestamp) as billing_period_start,
+        cast(null as timestamp) as billing_period_end,
+        commit_id,
+        scheduled_at,
+        status,
+        scheduled_at as finalized_at
+    from scheduled
+),
+
+invoices as (
+    select * from usage_invoices
+    union all
+    select * from scheduled_invoices
+),
+
+final as (
+    select
+        invoices.invoice_id,
+        invoices.invoice_type,
+        invoices.contract_id,
+        contracts.customer_id,
+        invoices.billing_period_start,
+        invoices.billing_period_end,
+        invoices.commit_id,
+        invoices.scheduled_at,
+        invoices.status,
+        invoices.finalized_at,
+        rate_cards.fiat_credit_type_id as credit_type_id,
+        cast(coalesce(line_totals.total, 0) as decimal(38, 12)) as total,
+        cast(coalesce(line_totals.line_item_count, 0) as integer) as line_item_count
+    from invoices
+    inner join contracts on invoices.contract_id = contracts.contract_id
+    inner join rate_cards on contracts.rate_card_id = rate_cards.rate_card_id
+    left join line_totals on invoices.invoice_id = line_totals.invoice_id
+    order by contracts.customer_id, invoices.billing_period_start, invoices.scheduled_at
+)
+
+select * from final

@@ -1,0 +1,10 @@
+-- One row per rated event of a billing period that is not finalized yet (SPEC 5): rebuilt on
+-- every run, so it follows late events and configuration changes until the period closes.
+with
+
+rated_events as (
+    select * from {{ ref('int_rated_events') }}
+    where status = 'DRAFT'
+)
+
+{{ rated_events_mart_columns('rated_events') }}

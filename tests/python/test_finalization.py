@@ -1,0 +1,221 @@
+"""Finalized history is immutable (SPEC 5) and builds are idempotent.
+
+A January period finalizes at Feb 1 + 24 h. Built at T1 (Feb 10), January's rows are written to
+fct_rated_events_finalized. Then late January events arrive and a new rate starts in March;
+rebuilt at T2 (Mar 10) incrementally, with --full-refresh, and from scratch, January's rows
+stay byte-identical and the late events are PERIOD_FINALIZED.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from dbt_runner import dbt_build
+from scenario import Scenario, event, write_raw
+
+T1 = "2026-02-10T00:00:00Z"
+T2 = "2026-03-10T00:00:00Z"
+FINALIZED_SQL = "select * from fct_rated_events_finalized order by rated_event_id"
+
+
+def scenario_at_t1() -> Scenario:
+    scenario = Scenario(
+        customers=[{"id": "c1", "name": "C1", "ingest_aliases": []}],
+        billable_metrics=[
+            {
+                "id": "m1",
+                "name": "calls",
+                "event_type_filter": {"in_values": ["call"]},
+                "property_filters": [],
+                "aggregation_type": "COUNT",
+                "aggregation_key": None,
+                "group_keys": [],
+            }
+        ],
+        products=[
+            {
+                "id": "p1",
+                "name": "calls",
+                "type": "USAGE",
+                "billable_metric_id": "m1",
+                "quantity_conversion": None,
+                "quantity_rounding": None,
+                "pricing_group_key": None,
+                "presentation_group_key": None,
+                "tags": [],
+            }
+        ],
+        rate_cards=[
+            {
+                "id": "rc1",
+                "name": "card",
+                "fiat_credit_type_id": "USD_CENTS",
+                "credit_type_conversions": [],
+            }
+        ],
+        rates=[
+            {
+                "rate_card_id": "rc1",
+                "product_id": "p1",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "entitled": True,
+                "rate_type": "TIERED",
+                "price": None,
+                "tiers": [{"size": 2, "price": 10}, {"price": 5}],
+                "pricing_group_values": None,
+                "credit_type_id": None,
+            }
+        ],
+        contracts=[
+            {
+                "id": "k1",
+                "customer_id": "c1",
+                "rate_card_id": "rc1",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "usage_statement_schedule": {
+                    "frequency": "MONTHLY",
+                    "day": "FIRST_OF_MONTH",
+                    "billing_anchor_date": None,
+                },
+                "multiplier_override_prioritization": None,
+            }
+        ],
+        credits=[
+            {
+                "id": "cr1",
+                "contract_id": "k1",
+                "name": "credit",
+                "product_id": "p1",
+                "access_schedule": {
+                    "schedule_items": [
+                        {
+                            "id": "cr1-s",
+                            "amount": 15,
+                            "starting_at": "2026-01-01T00:00:00Z",
+                            "ending_before": "2026-04-01T00:00:00Z",
+                        }
+                    ]
+                },
+                "applicable_product_ids": None,
+                "applicable_product_tags": None,
+                "priority": None,
+            }
+        ],
+    )
+    scenario.add_events(
+        [
+            event(
+                f"jan-{i}",
+                "c1",
+                "call",
+                f"2026-01-{10 + i:02d}T00:00:00Z",
+                {},
+                f"2026-01-{10 + i:02d}T00:00:09Z",
+            )
+            for i in range(4)
+        ]
+        + [event("feb-0", "c1", "call", "2026-02-05T00:00:00Z", {}, "2026-02-05T00:00:09Z")],
+        "events-t1.parquet",
+    )
+    return scenario
+
+
+def scenario_at_t2() -> Scenario:
+    scenario = copy.deepcopy(scenario_at_t1())
+    # late January events, received after January finalized (Feb 2 00:00)
+    scenario.add_events(
+        [
+            event("jan-late", "c1", "call", "2026-01-20T00:00:00Z", {}, "2026-02-15T00:00:00Z"),
+            event("feb-1", "c1", "call", "2026-02-20T00:00:00Z", {}, "2026-02-20T00:00:09Z"),
+        ],
+        "events-t2.parquet",
+    )
+    # a price change from March: January and February keep their prices
+    scenario.rates[0]["ending_before"] = "2026-03-01T00:00:00Z"
+    scenario.rates.append(
+        dict(
+            scenario.rates[0],
+            starting_at="2026-03-01T00:00:00Z",
+            ending_before=None,
+            tiers=[{"size": 2, "price": 20}, {"price": 7}],
+        )
+    )
+    return scenario
+
+
+def build(work: Path, raw: Path, as_of: str, *flags: str):
+    run = dbt_build(raw, work, as_of, flags=flags)
+    assert run.returncode == 0, run.output[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    root = tmp_path_factory.mktemp("finalization")
+    raw_t1, raw_t2 = root / "raw-t1", root / "raw-t2"
+    write_raw(raw_t1, scenario_at_t1())
+    write_raw(raw_t2, scenario_at_t2())
+    work = root / "incremental"
+    at_t1 = build(work, raw_t1, T1).query(FINALIZED_SQL)
+    at_t2 = build(work, raw_t2, T2)
+    return {"root": root, "raw_t2": raw_t2, "work": work, "at_t1": at_t1, "run_t2": at_t2}
+
+
+def january(rows: list[tuple], run) -> list[tuple]:
+    names = [c[0] for c in run.query("describe fct_rated_events_finalized")]
+    start = names.index("billing_period_start")
+    return [row for row in rows if str(row[start]).startswith("2026-01-01")]
+
+
+def test_t1_finalized_january_only(history):
+    run = history["run_t2"]
+    rows = january(history["at_t1"], run)
+    # four calls: tier 1 holds 2 (10 each), tier 2 the rest (5 each) -> 20 + 10 = 30
+    assert len(rows) >= 4 and len(rows) == len(history["at_t1"])
+
+
+def test_incremental_rebuild_keeps_finalized_rows_byte_identical(history):
+    after = history["run_t2"].query(FINALIZED_SQL)
+    assert set(history["at_t1"]) <= set(after)
+    assert january(after, history["run_t2"]) == history["at_t1"]
+
+
+def test_late_events_are_period_finalized(history):
+    outcome = history["run_t2"].query(
+        "select outcome, error_code from fct_event_outcomes where transaction_id = 'jan-late'"
+    )
+    assert outcome == [("ERRORED", "PERIOD_FINALIZED")]
+
+
+def test_full_refresh_keeps_finalized_history(history):
+    run = build(history["work"], history["raw_t2"], T2, "--full-refresh")
+    assert january(run.query(FINALIZED_SQL), run) == history["at_t1"]
+
+
+def test_rebuild_from_scratch_reproduces_finalized_rows(history):
+    run = build(history["root"] / "scratch", history["raw_t2"], T2)
+    assert run.query(FINALIZED_SQL) == history["run_t2"].query(FINALIZED_SQL)
+
+
+MARTS = (
+    "fct_rated_events_draft",
+    "fct_rated_events_finalized",
+    "fct_invoices",
+    "fct_invoice_line_items",
+    "fct_event_outcomes",
+    "fct_errored_events",
+    "fct_balance_ledger",
+)
+
+
+def test_building_twice_changes_nothing(history):
+    work = history["root"] / "twice"
+    first = build(work, history["raw_t2"], T2)
+    before = {name: sorted(first.query(f"select * from {name}"), key=repr) for name in MARTS}
+    second = build(work, history["raw_t2"], T2)
+    after = {name: sorted(second.query(f"select * from {name}"), key=repr) for name in MARTS}
+    assert after == before
