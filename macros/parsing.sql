@@ -246,3 +246,30 @@ select * from final
 {% macro default__json_object_text_field(json, key) %}
     json_extract_string({{ json }}, '$."' || replace({{ key }}, '"', '\"') || '"')
 {% endmacro %}
+
+{#- A comparison text as an exact decimal when it is numeric by SPEC 8 (a plain decimal whose
+    absolute value is below 10^26, numbers having been written in canonical form), else null. -#}
+{% macro numeric_value(text) %}
+    case
+        when regexp_matches({{ text }}, '^-?[0-9]+(\.[0-9]+)?$')
+            and length(ltrim(split_part(ltrim({{ text }}, '-'), '.', 1), '0')) <= 26
+            then {{ try_cast(text, 'decimal(38, 12)') }}
+    end
+{% endmacro %}
+
+{#- A JSON object text of the given keys (a list column) with their values looked up in a
+    map of comparison texts: '{"model":"a","region":null}'; '{}' for no keys. -#}
+{% macro group_values_json(keys, values_map) %}
+    {{- return(adapter.dispatch('group_values_json', 'rated_events')(keys, values_map)) -}}
+{% endmacro %}
+
+{% macro default__group_values_json(keys, values_map) %}
+    '{' || array_to_string(
+        list_transform(
+            {{ keys }},
+            group_key -> {{ json_quote('group_key') }} || ':'
+                || coalesce({{ json_quote(values_map ~ '[group_key]') }}, 'null')
+        ),
+        ','
+    ) || '}'
+{% endmacro %}

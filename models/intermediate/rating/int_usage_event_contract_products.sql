@@ -25,8 +25,8 @@ periods as (
     select * from {{ ref('int_contract_billing_periods') }}
 ),
 
-property_values as (
-    select * from {{ ref('int_usage_event_property_values') }}
+event_properties as (
+    select * from {{ ref('int_usage_event_properties') }}
 ),
 
 on_contracts as (
@@ -57,55 +57,9 @@ with_products as (
     left join products on on_contracts.billable_metric_id = products.billable_metric_id
 ),
 
-group_keys as (
-    select
-        event_id,
-        product_id,
-        'PRICING' as key_kind,
-        unnest(pricing_group_key) as property_key,
-        generate_subscripts(pricing_group_key, 1) as key_index
-    from (
-        select distinct
-            event_id,
-            product_id,
-            pricing_group_key
-        from with_products
-    ) as pricing
-    union all
-    select
-        event_id,
-        product_id,
-        'PRESENTATION' as key_kind,
-        unnest(presentation_group_key) as property_key,
-        generate_subscripts(presentation_group_key, 1) as key_index
-    from (
-        select distinct
-            event_id,
-            product_id,
-            presentation_group_key
-        from with_products
-    ) as presentation
-),
-
-group_values as (
-    -- a missing property is a null value (SPEC 4.4)
-    select
-        group_keys.event_id,
-        group_keys.product_id,
-        group_keys.key_kind,
-        '{' || string_agg(
-            {{ json_quote('group_keys.property_key') }} || ':'
-            || coalesce({{ json_quote('property_values.value_text') }}, 'null'),
-            ',' order by group_keys.key_index
-        ) || '}' as group_values_json
-    from group_keys
-    left join property_values
-        on group_keys.event_id = property_values.event_id
-        and group_keys.property_key = property_values.property_key
-    group by group_keys.event_id, group_keys.product_id, group_keys.key_kind
-),
-
 final as (
+    -- group values: a JSON object of the product's keys, in key order, with the event's values
+    -- (a missing property is a null value, SPEC 4.4)
     select
         with_products.event_id,
         with_products.billable_metric_id,
@@ -116,22 +70,17 @@ final as (
         with_products.event_timestamp,
         with_products.received_at,
         with_products.has_valid_aggregation_value,
-        coalesce(pricing_values.group_values_json, '{}') as pricing_group_values,
-        coalesce(presentation_values.group_values_json, '{}') as presentation_group_values,
+        {{ group_values_json('with_products.pricing_group_key', 'event_properties.property_values') }}
+            as pricing_group_values,
+        {{ group_values_json('with_products.presentation_group_key', 'event_properties.property_values') }}
+            as presentation_group_values,
         periods.invoice_id,
         periods.billing_period_start,
         periods.billing_period_end,
         periods.finalized_at,
         periods.is_finalized
     from with_products
-    left join group_values as pricing_values
-        on with_products.event_id = pricing_values.event_id
-        and with_products.product_id = pricing_values.product_id
-        and pricing_values.key_kind = 'PRICING'
-    left join group_values as presentation_values
-        on with_products.event_id = presentation_values.event_id
-        and with_products.product_id = presentation_values.product_id
-        and presentation_values.key_kind = 'PRESENTATION'
+    inner join event_properties on with_products.event_id = event_properties.event_id
     inner join periods
         on with_products.contract_id = periods.contract_id
         and with_products.event_timestamp >= periods.billing_period_start

@@ -19,8 +19,8 @@ filter_values as (
     select * from {{ ref('stg_raw__billable_metric_property_filter_values') }}
 ),
 
-property_values as (
-    select * from {{ ref('int_usage_event_property_values') }}
+event_properties as (
+    select * from {{ ref('int_usage_event_properties') }}
 ),
 
 filter_lists as (
@@ -40,27 +40,35 @@ filter_lists as (
     group by all
 ),
 
+filter_inputs as (
+    select
+        candidates.event_id,
+        candidates.billable_metric_id,
+        filter_lists.must_exist,
+        filter_lists.has_in_values,
+        filter_lists.in_value_texts,
+        filter_lists.has_not_in_values,
+        filter_lists.not_in_value_texts,
+        event_properties.property_values[filter_lists.property_name] as value_text
+    from candidates
+    inner join filter_lists on candidates.billable_metric_id = filter_lists.billable_metric_id
+    inner join event_properties on candidates.event_id = event_properties.event_id
+),
+
 filter_results as (
     -- SPEC 8: exists true/false needs present/absent; in_values fails when absent;
     -- not_in_values passes when absent
     select
-        candidates.event_id,
-        candidates.billable_metric_id,
-        (filter_lists.must_exist is null or filter_lists.must_exist = (property_values.value_text is not null))
+        event_id,
+        billable_metric_id,
+        (must_exist is null or must_exist = (value_text is not null))
+        and (not has_in_values or coalesce(list_contains(in_value_texts, value_text), false))
         and (
-            not filter_lists.has_in_values
-            or coalesce(list_contains(filter_lists.in_value_texts, property_values.value_text), false)
-        )
-        and (
-            not filter_lists.has_not_in_values
-            or property_values.value_text is null
-            or not coalesce(list_contains(filter_lists.not_in_value_texts, property_values.value_text), false)
+            not has_not_in_values
+            or value_text is null
+            or not coalesce(list_contains(not_in_value_texts, value_text), false)
         ) as is_passed
-    from candidates
-    inner join filter_lists on candidates.billable_metric_id = filter_lists.billable_metric_id
-    left join property_values
-        on candidates.event_id = property_values.event_id
-        and filter_lists.property_name = property_values.property_key
+    from filter_inputs
 ),
 
 failed_candidates as (
@@ -80,24 +88,34 @@ matched as (
     where failed_candidates.event_id is null
 ),
 
-final as (
+aggregation_values as (
     select
         matched.event_id,
         matched.billable_metric_id,
         metrics.aggregation_type,
         metrics.aggregation_key,
-        aggregation_values.value_text as aggregation_value_text,
-        aggregation_values.value_decimal as aggregation_value,
-        case metrics.aggregation_type
-            when 'COUNT' then true
-            when 'UNIQUE' then aggregation_values.value_text is not null
-            else aggregation_values.value_decimal is not null
-        end as has_valid_aggregation_value
+        case
+            when metrics.aggregation_type <> 'COUNT' then event_properties.property_values[metrics.aggregation_key]
+        end as aggregation_value_text
     from matched
     inner join metrics on matched.billable_metric_id = metrics.billable_metric_id
-    left join property_values as aggregation_values
-        on matched.event_id = aggregation_values.event_id
-        and metrics.aggregation_key = aggregation_values.property_key
+    inner join event_properties on matched.event_id = event_properties.event_id
+),
+
+final as (
+    select
+        event_id,
+        billable_metric_id,
+        aggregation_type,
+        aggregation_key,
+        aggregation_value_text,
+        {{ numeric_value('aggregation_value_text') }} as aggregation_value,
+        case aggregation_type
+            when 'COUNT' then true
+            when 'UNIQUE' then aggregation_value_text is not null
+            else {{ numeric_value('aggregation_value_text') }} is not null
+        end as has_valid_aggregation_value
+    from aggregation_values
 )
 
 select * from final

@@ -37,8 +37,8 @@ specifier_values as (
     select * from {{ ref('stg_raw__override_specifier_pricing_group_values') }}
 ),
 
-property_values as (
-    select * from {{ ref('int_usage_event_property_values') }}
+event_properties as (
+    select * from {{ ref('int_usage_event_properties') }}
 ),
 
 specifier_key_counts as (
@@ -86,10 +86,9 @@ specifier_key_matches as (
     inner join specifier_values
         on candidate_specifiers.override_id = specifier_values.override_id
         and candidate_specifiers.specifier_index = specifier_values.specifier_index
-    inner join property_values
-        on candidate_specifiers.event_id = property_values.event_id
-        and specifier_values.pricing_group_key = property_values.property_key
-        and specifier_values.value_text = property_values.value_text
+    inner join event_properties on candidate_specifiers.event_id = event_properties.event_id
+    -- specifiers compare the event's property values (SPEC 4.8)
+    where event_properties.property_values[specifier_values.pricing_group_key] = specifier_values.value_text
     group by all
 ),
 
