@@ -54,44 +54,51 @@ details as (
     select
         outcomes.*,
         case outcomes.error_code
-            when 'MALFORMED_EVENT' then
-                case
-                    when {{ is_blank('raw_events.transaction_id') }} then 'transaction_id is missing'
-                    when {{ is_blank('raw_events.customer_ref') }} then 'customer_id is missing'
-                    when {{ is_blank('raw_events.event_type') }} then 'event_type is missing'
-                    when raw_events.received_at is null then 'received_at is missing'
-                    when raw_events.event_timestamp is null
-                        then 'timestamp ' || coalesce('''' || raw_events.timestamp_text || '''', 'null')
-                        || ' is not an RFC 3339 timestamp with a zone'
-                    else 'properties is not a JSON object: ' || left(raw_events.properties_text, 200)
-                end
-            when 'TIMESTAMP_IN_FUTURE' then
-                'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
-                || cast({{ int_var('max_future_hours') }} as varchar) || ' hours after received_at '
-                || cast(raw_events.received_at as varchar)
-            when 'TIMESTAMP_TOO_OLD' then
-                'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
-                || cast({{ int_var('max_backdate_days') }} as varchar) || ' days before received_at '
-                || cast(raw_events.received_at as varchar)
-            when 'CUSTOMER_NOT_FOUND' then
-                'customer_id ''' || outcomes.customer_ref || ''' matches no customer id or ingest alias'
-            when 'NO_ACTIVE_CONTRACT' then
-                'customer ' || outcomes.customer_id || ' has no contract active at '
-                || cast(outcomes.event_timestamp as varchar) || ' (matched metrics: '
-                || coalesce(matched_metric_lists.metric_ids, '') || ')'
-            when 'NO_RATE' then
-                case
-                    when failed.product_id is null
-                        then 'metric ' || failed.billable_metric_id || ' is used by no USAGE product'
-                    else 'no entitled rate for product ' || failed.product_id || ' on contract '
-                        || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as varchar)
-                        || ' for pricing group values ' || failed.pricing_group_values
-                end
-            when 'INVALID_AGGREGATION_VALUE' then
-                'metric ' || failed.billable_metric_id || ' needs '
-                || case when failed_metric.aggregation_type = 'UNIQUE' then 'a value for' else 'a numeric' end
-                || ' property ''' || failed_metric.aggregation_key || '''; got '
-                || coalesce('''' || failed_metric.aggregation_value_text || '''', 'nothing')
+            when 'MALFORMED_EVENT'
+                then
+                    case
+                        when {{ is_blank('raw_events.transaction_id') }} then 'transaction_id is missing'
+                        when {{ is_blank('raw_events.customer_ref') }} then 'customer_id is missing'
+                        when {{ is_blank('raw_events.event_type') }} then 'event_type is missing'
+                        when raw_events.received_at is null then 'received_at is missing'
+                        when raw_events.event_timestamp is null
+                            then 'timestamp ' || coalesce('''' || raw_events.timestamp_text || '''', 'null')
+                                || ' is not an RFC 3339 timestamp with a zone'
+                        else 'properties is not a JSON object: ' || left(raw_events.properties_text, 200)
+                    end
+            when 'TIMESTAMP_IN_FUTURE'
+                then
+                    'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
+                    || cast({{ int_var('max_future_hours') }} as varchar) || ' hours after received_at '
+                    || cast(raw_events.received_at as varchar)
+            when 'TIMESTAMP_TOO_OLD'
+                then
+                    'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
+                    || cast({{ int_var('max_backdate_days') }} as varchar) || ' days before received_at '
+                    || cast(raw_events.received_at as varchar)
+            when 'CUSTOMER_NOT_FOUND'
+                then
+                    'customer_id ''' || outcomes.customer_ref || ''' matches no customer id or ingest alias'
+            when 'NO_ACTIVE_CONTRACT'
+                then
+                    'customer ' || outcomes.customer_id || ' has no contract active at '
+                    || cast(outcomes.event_timestamp as varchar) || ' (matched metrics: '
+                    || coalesce(matched_metric_lists.metric_ids, '') || ')'
+            when 'NO_RATE'
+                then
+                    case
+                        when failed.product_id is null
+                            then 'metric ' || failed.billable_metric_id || ' is used by no USAGE product'
+                        else 'no entitled rate for product ' || failed.product_id || ' on contract '
+                            || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as varchar)
+                            || ' for pricing group values ' || failed.pricing_group_values
+                    end
+            when 'INVALID_AGGREGATION_VALUE'
+                then
+                    'metric ' || failed.billable_metric_id || ' needs '
+                    || case when failed_metric.aggregation_type = 'UNIQUE' then 'a value for' else 'a numeric' end
+                    || ' property ''' || failed_metric.aggregation_key || '''; got '
+                    || coalesce('''' || failed_metric.aggregation_value_text || '''', 'nothing')
             when 'PERIOD_FINALIZED' then
                 'received at ' || cast(outcomes.received_at as varchar) || ', after the billing period ['
                 || cast(failed.billing_period_start as varchar) || ', ' || cast(failed.billing_period_end as varchar)

@@ -109,10 +109,10 @@ final as (
                 balances.priority asc nulls last,
                 case balances.balance_type when 'CREDIT' then 1 when 'PREPAID' then 2 else 3 end,
                 not balances.has_applicable_product_ids and not balances.has_applicable_product_tags,
-                applicable_counts.applicable_product_count,
-                segments.ending_before,
-                segments.starting_at,
-                segments.segment_id
+                applicable_counts.applicable_product_count asc,
+                segments.ending_before asc,
+                segments.starting_at asc,
+                segments.segment_id asc
         ) as segment_rank
     from segments
     inner join balances on segments.balance_id = balances.balance_id

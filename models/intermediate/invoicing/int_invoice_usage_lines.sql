@@ -45,7 +45,8 @@ unit_events as (
         effective_rates.multiplier,
         effective_rates.credit_type_id,
         row_number() over (
-            partition by targets.contract_id, targets.product_id, targets.pricing_group_values,
+            partition by
+                targets.contract_id, targets.product_id, targets.pricing_group_values,
                 targets.billing_period_start
             order by targets.event_timestamp, events.transaction_id, targets.received_at
         ) as event_sequence
@@ -64,10 +65,9 @@ stretch_starts as (
     select
         unit_events.*,
         case
-            when lag(pricing_id) over unit_order is distinct from pricing_id
-                or lag(multiplier) over unit_order is distinct from multiplier
-                then 1
-            else 0
+            when lag(pricing_id) over unit_order = pricing_id and lag(multiplier) over unit_order = multiplier
+                then 0
+            else 1
         end as starts_stretch
     from unit_events
     window unit_order as (
@@ -128,7 +128,7 @@ stretch_aggregates as (
         and stretches.product_id = unit_events.product_id
         and stretches.pricing_group_values = unit_events.pricing_group_values
         and stretches.billing_period_start = unit_events.billing_period_start
-        and unit_events.event_sequence <= stretches.last_event_sequence
+        and stretches.last_event_sequence >= unit_events.event_sequence
     group by all
 ),
 
@@ -151,9 +151,9 @@ converted as (
         products.rounding_method,
         products.rounding_decimal_places,
         case products.conversion_operation
-            when 'MULTIPLY' then {{ decimal_multiply('aggregate_at_end', 'products.conversion_factor') }}
-            when 'DIVIDE' then {{ decimal_divide('aggregate_at_end', 'products.conversion_factor') }}
-            else aggregate_at_end
+            when 'MULTIPLY' then {{ decimal_multiply('period_to_date.aggregate_at_end', 'products.conversion_factor') }}
+            when 'DIVIDE' then {{ decimal_divide('period_to_date.aggregate_at_end', 'products.conversion_factor') }}
+            else period_to_date.aggregate_at_end
         end as quantity_at_end
     from period_to_date
     inner join products on period_to_date.product_id = products.product_id
