@@ -74,6 +74,8 @@
     case json_type({{ json_value }})
         when 'NULL' then null
         when 'VARCHAR' then json_extract_string({{ json_value }}, '$')
+        -- comparison text only, never arithmetic: SPEC 8 reads JSON numbers through binary
+        -- floating point (exact to 15 significant digits), printed back as an exact decimal
         when 'DOUBLE' then {{ canonical_decimal_text("format('{:.14e}', cast(" ~ json_value ~ " as double))") }}
         -- a JSON integer -0 reads 0
         when 'BIGINT' then cast(cast({{ json_value }} as bigint) as varchar)
