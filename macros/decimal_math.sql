@@ -27,33 +27,41 @@
 {#- R(a * b). With A, B the absolute scaled integers and h/l their integer and fraction parts:
     A*B / 10^12 = A*Bh + Ah*Bl + Al*Bl / 10^12, where only the last term needs rounding. -#}
 {% macro decimal_multiply(a, b) %}
-    {%- set big_a = "abs(" ~ scaled_integer(a) ~ ")" -%}
-    {%- set big_b = "abs(" ~ scaled_integer(b) ~ ")" -%}
-    {%- set unit = "cast(1000000000000 as hugeint)" -%}
     {{ from_scaled_integer(
-        "(case when sign(" ~ a ~ ") * sign(" ~ b ~ ") < 0 then -1 else 1 end) * ("
-        ~ big_a ~ " * (" ~ big_b ~ " // " ~ unit ~ ")"
-        ~ " + (" ~ big_a ~ " // " ~ unit ~ ") * (" ~ big_b ~ " % " ~ unit ~ ")"
-        ~ " + ((" ~ big_a ~ " % " ~ unit ~ ") * (" ~ big_b ~ " % " ~ unit ~ ") + " ~ unit ~ " // 2) // " ~ unit
-        ~ ")"
+        "sign(" ~ a ~ ") * sign(" ~ b ~ ") * "
+        ~ scaled_multiply("abs(" ~ scaled_integer(a) ~ ")", "abs(" ~ scaled_integer(b) ~ ")")
     ) }}
+{% endmacro %}
+
+{#- The same on non-negative scaled integers (column names on hot paths, so that each scaled
+    integer is computed once per row rather than once per use in the expression). -#}
+{% macro scaled_multiply(big_a, big_b) %}
+    {%- set unit = "cast(1000000000000 as hugeint)" -%}
+    (
+        {{ big_a }} * ({{ big_b }} // {{ unit }})
+        + ({{ big_a }} // {{ unit }}) * ({{ big_b }} % {{ unit }})
+        + (({{ big_a }} % {{ unit }}) * ({{ big_b }} % {{ unit }}) + {{ unit }} // 2) // {{ unit }}
+    )
 {% endmacro %}
 
 {#- R(a / b) by long division of the absolute scaled integers: the whole quotient, then the
     twelve decimals in two steps of six digits (the last one rounded half up), so that no
     intermediate overflows for divisors below 10^20; then the sign. -#}
 {% macro decimal_divide(a, b) %}
-    {%- set big_a = "abs(" ~ scaled_integer(a) ~ ")" -%}
-    {%- set big_b = "abs(" ~ scaled_integer(b) ~ ")" -%}
+    {{ from_scaled_integer(
+        "sign(" ~ a ~ ") * sign(" ~ b ~ ") * "
+        ~ scaled_divide("abs(" ~ scaled_integer(a) ~ ")", "abs(" ~ scaled_integer(b) ~ ")")
+    ) }}
+{% endmacro %}
+
+{% macro scaled_divide(big_a, big_b) %}
     {%- set million = "cast(1000000 as hugeint)" -%}
     {%- set first_rest = "((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ million ~ ")" -%}
-    {{ from_scaled_integer(
-        "(case when sign(" ~ a ~ ") * sign(" ~ b ~ ") < 0 then -1 else 1 end) * ("
-        ~ "(" ~ big_a ~ " // " ~ big_b ~ ") * " ~ million ~ " * " ~ million
-        ~ " + (" ~ first_rest ~ " // " ~ big_b ~ ") * " ~ million
-        ~ " + ((" ~ first_rest ~ " % " ~ big_b ~ ") * " ~ million ~ " * 2 + " ~ big_b ~ ") // (2 * " ~ big_b ~ ")"
-        ~ ")"
-    ) }}
+    (
+        ({{ big_a }} // {{ big_b }}) * {{ million }} * {{ million }}
+        + ({{ first_rest }} // {{ big_b }}) * {{ million }}
+        + (({{ first_rest }} % {{ big_b }}) * {{ million }} * 2 + {{ big_b }}) // (2 * {{ big_b }})
+    )
 {% endmacro %}
 
 {#- Round a decimal to `places` (0-12, may be a column) decimals by a product's rounding method

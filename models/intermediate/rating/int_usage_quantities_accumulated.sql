@@ -67,15 +67,27 @@ running as (
     )
 ),
 
-converted as (
+scaled as (
+    -- the scaled integers of the exact conversion, computed once per row (macros/decimal_math.sql)
     select
         running.*,
+        sign(running_aggregate) * sign(conversion_factor) as conversion_sign,
+        abs({{ scaled_integer('running_aggregate') }}) as scaled_aggregate,
+        abs({{ scaled_integer('conversion_factor') }}) as scaled_factor
+    from running
+),
+
+converted as (
+    select
+        scaled.*,
         case conversion_operation
-            when 'MULTIPLY' then {{ decimal_multiply('running_aggregate', 'conversion_factor') }}
-            when 'DIVIDE' then {{ decimal_divide('running_aggregate', 'conversion_factor') }}
+            when 'MULTIPLY'
+                then {{ from_scaled_integer('conversion_sign * ' ~ scaled_multiply('scaled_aggregate', 'scaled_factor')) }}
+            when 'DIVIDE'
+                then {{ from_scaled_integer('conversion_sign * ' ~ scaled_divide('scaled_aggregate', 'scaled_factor')) }}
             else running_aggregate
         end as running_quantity
-    from running
+    from scaled
 ),
 
 final as (
