@@ -12,15 +12,6 @@
         select * from {{ ref('stg_raw__rate_pricing_group_values') }}
     ),
 
-    key_counts as (
-        select
-            rates.rate_id,
-            count(named_values.pricing_group_key) as named_key_count
-        from rates
-        left join named_values on rates.rate_id = named_values.rate_id
-        group by rates.rate_id
-    ),
-
     overlapping_pairs as (
         select
             first_rate.rate_id as first_rate_id,
@@ -36,9 +27,7 @@
             and first_rate.line_number < second_rate.line_number
             and first_rate.starting_at < coalesce(second_rate.ending_before, cast('9999-12-31' as timestamp))
             and second_rate.starting_at < coalesce(first_rate.ending_before, cast('9999-12-31' as timestamp))
-        inner join key_counts as first_count on first_rate.rate_id = first_count.rate_id
-        inner join key_counts as second_count on second_rate.rate_id = second_count.rate_id
-        where first_count.named_key_count = second_count.named_key_count
+        where first_rate.named_key_count = second_rate.named_key_count
     ),
 
     conflicting_pairs as (

@@ -16,15 +16,6 @@ rate_values as (
     select * from {{ ref('stg_raw__rate_pricing_group_values') }}
 ),
 
-rate_key_counts as (
-    select
-        rates.rate_id,
-        count(rate_values.pricing_group_key) as named_key_count
-    from rates
-    left join rate_values on rates.rate_id = rate_values.rate_id
-    group by rates.rate_id
-),
-
 effective_rates as (
     select
         targets.event_id,
@@ -33,14 +24,13 @@ effective_rates as (
         targets.pricing_group_values,
         rates.rate_id,
         rates.is_entitled,
-        rate_key_counts.named_key_count
+        rates.named_key_count
     from targets
     inner join rates
         on targets.rate_card_id = rates.rate_card_id
         and targets.product_id = rates.product_id
         and targets.event_timestamp >= rates.starting_at
         and (rates.ending_before is null or targets.event_timestamp < rates.ending_before)
-    inner join rate_key_counts on rates.rate_id = rate_key_counts.rate_id
 ),
 
 key_matches as (

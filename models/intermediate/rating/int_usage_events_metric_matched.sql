@@ -102,6 +102,13 @@ aggregation_values as (
     inner join event_properties on matched.event_id = event_properties.event_id
 ),
 
+numeric_values as (
+    select
+        aggregation_values.*,
+        {{ numeric_value('aggregation_value_text') }} as aggregation_value
+    from aggregation_values
+),
+
 final as (
     select
         event_id,
@@ -109,13 +116,13 @@ final as (
         aggregation_type,
         aggregation_key,
         aggregation_value_text,
-        {{ numeric_value('aggregation_value_text') }} as aggregation_value,
+        aggregation_value,
         case aggregation_type
             when 'COUNT' then true
             when 'UNIQUE' then aggregation_value_text is not null
-            else {{ numeric_value('aggregation_value_text') }} is not null
+            else aggregation_value is not null
         end as has_valid_aggregation_value
-    from aggregation_values
+    from numeric_values
 )
 
 select * from final

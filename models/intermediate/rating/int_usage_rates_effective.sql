@@ -41,15 +41,6 @@ event_properties as (
     select * from {{ ref('int_usage_event_properties') }}
 ),
 
-specifier_key_counts as (
-    select
-        override_id,
-        specifier_index,
-        count(*) as named_key_count
-    from specifier_values
-    group by override_id, specifier_index
-),
-
 candidate_specifiers as (
     -- overrides of the target's contract in force at the event, with specifiers whose
     -- product and tags fields (when given) match the product
@@ -59,7 +50,7 @@ candidate_specifiers as (
         targets.product_id,
         overrides.override_id,
         specifiers.specifier_index,
-        coalesce(specifier_key_counts.named_key_count, 0) as named_key_count
+        specifiers.named_key_count
     from targets
     inner join overrides
         on targets.contract_id = overrides.contract_id
@@ -67,9 +58,6 @@ candidate_specifiers as (
         and (overrides.ending_before is null or targets.event_timestamp < overrides.ending_before)
     inner join specifiers on overrides.override_id = specifiers.override_id
     inner join products on targets.product_id = products.product_id
-    left join specifier_key_counts
-        on specifiers.override_id = specifier_key_counts.override_id
-        and specifiers.specifier_index = specifier_key_counts.specifier_index
     where (specifiers.product_id is null or specifiers.product_id = targets.product_id)
         and (not specifiers.has_product_tags or len(list_intersect(specifiers.product_tags, products.tags)) > 0)
 ),

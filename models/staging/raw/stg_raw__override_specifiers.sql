@@ -22,7 +22,9 @@ final as (
         {{ json_value('specifier_json', '$.product_tags') }} is not null as has_product_tags,
         list_transform({{ json_list('specifier_json', '$.product_tags') }}, v -> {{ json_value_text('v') }})
             as product_tags,
-        {{ json_value('specifier_json', '$.pricing_group_values') }} as pricing_group_values
+        {{ json_value('specifier_json', '$.pricing_group_values') }} as pricing_group_values,
+        coalesce(len(json_keys({{ json_value('specifier_json', '$.pricing_group_values') }})), 0)
+            as named_key_count
     from specifiers
 )
 
