@@ -46,7 +46,7 @@
 
 {#- R(a / b) by long division of the absolute scaled integers: the whole quotient, then the
     twelve decimals in two steps of six digits (the last one rounded half up), so that no
-    intermediate overflows for divisors below 10^20; then the sign. -#}
+    intermediate overflows; then the sign (scaled_divide says how large divisors are handled). -#}
 {% macro decimal_divide(a, b) %}
     {{ from_scaled_integer(
         "sign(" ~ a ~ ") * sign(" ~ b ~ ") * "
@@ -55,13 +55,24 @@
 {% endmacro %}
 
 {% macro scaled_divide(big_a, big_b) %}
+    {#- Two steps of six digits while the divisor is below 10^32 (amounts below 10^20); beyond,
+        digit by digit, which stays within 128 bits for divisors up to the decimal(38, 12) range. -#}
     {%- set million = "cast(1000000 as hugeint)" -%}
     {%- set first_rest = "((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ million ~ ")" -%}
-    (
-        ({{ big_a }} // {{ big_b }}) * {{ million }} * {{ million }}
-        + ({{ first_rest }} // {{ big_b }}) * {{ million }}
-        + (({{ first_rest }} % {{ big_b }}) * {{ million }} * 2 + {{ big_b }}) // (2 * {{ big_b }})
-    )
+    case
+        when {{ big_b }} < cast('100000000000000000000000000000000' as hugeint) then
+            ({{ big_a }} // {{ big_b }}) * {{ million }} * {{ million }}
+            + ({{ first_rest }} // {{ big_b }}) * {{ million }}
+            + (({{ first_rest }} % {{ big_b }}) * {{ million }} * 2 + {{ big_b }}) // (2 * {{ big_b }})
+        else
+            {%- set rest = namespace(expression="(" ~ big_a ~ " % " ~ big_b ~ ")") %}
+            ({{ big_a }} // {{ big_b }}) * cast(1000000000000 as hugeint)
+            {%- for place in range(11, -1, -1) %}
+            + (({{ rest.expression }}) * 10 // {{ big_b }}) * cast('1{{ '0' * place }}' as hugeint)
+            {%- set rest.expression = "((" ~ rest.expression ~ ") * 10 % " ~ big_b ~ ")" %}
+            {%- endfor %}
+            + case when {{ rest.expression }} * 2 >= {{ big_b }} then 1 else 0 end
+    end
 {% endmacro %}
 
 {#- Round a decimal to `places` (0-12, may be a column) decimals by a product's rounding method
