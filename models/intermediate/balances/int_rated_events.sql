@@ -133,8 +133,8 @@ final as (
         rated.product_id,
         rated.component,
         rated.tier_index,
-        case when split_quantities.part_count = 1 then rated.quantity else split_quantities.part_quantity end
-            as quantity,
+        -- a single part's running quantity is the whole quantity already
+        split_quantities.part_quantity as quantity,
         rated.unit_price,
         split_quantities.part_amount as amount,
         rated.credit_type_id,
