@@ -56,7 +56,8 @@
 
 {% macro scaled_divide(big_a, big_b) %}
     {#- Two steps of six digits while the divisor is below 10^32 (amounts below 10^20); beyond,
-        digit by digit, which stays within 128 bits for divisors up to the decimal(38, 12) range. -#}
+        four steps of three digits, which stay within 128 bits for divisors below 1.7 * 10^35
+        (amounts below 10^23; larger ones stop the build with an overflow, never a wrong number). -#}
     {%- set million = "cast(1000000 as hugeint)" -%}
     {%- set first_rest = "((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ million ~ ")" -%}
     case
@@ -67,9 +68,9 @@
         else
             {%- set rest = namespace(expression="(" ~ big_a ~ " % " ~ big_b ~ ")") %}
             ({{ big_a }} // {{ big_b }}) * cast(1000000000000 as hugeint)
-            {%- for place in range(11, -1, -1) %}
-            + (({{ rest.expression }}) * 10 // {{ big_b }}) * cast('1{{ '0' * place }}' as hugeint)
-            {%- set rest.expression = "((" ~ rest.expression ~ ") * 10 % " ~ big_b ~ ")" %}
+            {%- for place in [9, 6, 3, 0] %}
+            + (({{ rest.expression }}) * 1000 // {{ big_b }}) * cast('1{{ '0' * place }}' as hugeint)
+            {%- set rest.expression = "((" ~ rest.expression ~ ") * 1000 % " ~ big_b ~ ")" %}
             {%- endfor %}
             + case when {{ rest.expression }} * 2 >= {{ big_b }} then 1 else 0 end
     end

@@ -78,7 +78,13 @@ exact_range as (
     select
         split.*,
         scaled_amount < cast('100000000000000000000000000' as hugeint)
-        and scaled_through < cast('100000000000000000000000000' as hugeint) as is_exact_range
+        and scaled_through < cast('100000000000000000000000000' as hugeint) as is_exact_range,
+        -- beyond that range: R(q * S) first, as a scaled integer, divided by a below
+        case
+            when scaled_amount >= cast('100000000000000000000000000' as hugeint)
+                or scaled_through >= cast('100000000000000000000000000' as hugeint)
+                then {{ scaled_multiply('scaled_quantity', 'scaled_through') }}
+        end as scaled_product
     from split
 ),
 
@@ -94,7 +100,7 @@ split_through as (
                     'case when is_exact_range then scaled_amount else 1 end'
                 )
             ) }}
-            else {{ decimal_divide(decimal_multiply('whole_quantity', 'amount_through_part'), 'whole_amount') }}
+            else {{ from_scaled_integer('result_sign * ' ~ scaled_divide('scaled_product', 'scaled_amount')) }}
         end as quantity_through_part
     from exact_range
 ),
