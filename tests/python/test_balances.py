@@ -4,6 +4,7 @@ postpaid true-up. Expected values are computed by hand in the comments."""
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from dbt_runner import dbt_build
@@ -200,10 +201,56 @@ def expiring_prepaid() -> Scenario:
     return scenario
 
 
+HUGE_TOKENS = "12345678901234567890.123456"  # exact as a string: 12,345,678,901,234.56789... units
+HUGE_PRICE = 6480000000000
+
+
+def huge_split() -> Scenario:
+    # one rated event of about 8 * 10^25 credit units (near the DECIMAL(38, 12) limit) split by a
+    # credit and a prepaid commit: q * S_k overflows 128-bit scaled integers, so the split
+    # quantities need the wide long division of int_rated_event_parts
+    scenario = base("hg", price=HUGE_PRICE)
+    scenario.commits.append(
+        commit(
+            "hg",
+            "hg-prepaid",
+            "PREPAID",
+            [schedule("hg-prepaid-s", 987654321, "2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z")],
+            priority=2,
+        )
+    )
+    scenario.credits.append(
+        {
+            "id": "hg-credit",
+            "contract_id": "hg-ct",
+            "name": "credit",
+            "product_id": "hg-p",
+            "access_schedule": {
+                "schedule_items": [
+                    schedule("hg-credit-s", 1234.5, "2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z")
+                ]
+            },
+            "applicable_product_ids": None,
+            "applicable_product_tags": None,
+            "priority": 1,
+        }
+    )
+    huge = tokens("hg", "a", 3, 0)
+    huge["properties"] = huge["properties"].replace("0", f'"{HUGE_TOKENS}"')
+    scenario.add_events([huge])
+    return scenario
+
+
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
     scenario = Scenario()
-    for part in (spec_section_7(), credit_before_prepaid(), postpaid_trueup(), expiring_prepaid()):
+    for part in (
+        spec_section_7(),
+        credit_before_prepaid(),
+        postpaid_trueup(),
+        expiring_prepaid(),
+        huge_split(),
+    ):
         scenario.merge(part)
     folder = tmp_path_factory.mktemp("balances")
     write_raw(folder / "raw", scenario)
@@ -295,3 +342,31 @@ def test_unspent_prepaid_expires_and_zero_rows_stay_overage(build):
     ]
     # a zero-amount rated event is OVERAGE with no balance (SPEC 4.9)
     assert rated(build, "ex-zero") == [(None, D(0), D(0), "OVERAGE", None)]
+
+
+def r12(value: Fraction) -> Decimal:
+    """SPEC 8's R: half away from zero to 12 places, computed on exact fractions."""
+    scaled = abs(value) * 10**12
+    whole = scaled.numerator // scaled.denominator
+    if (scaled - whole) * 2 >= 1:
+        whole += 1
+    return Decimal(whole if value >= 0 else -whole).scaleb(-12)
+
+
+def test_huge_rated_event_splits_exactly(build):
+    quantity = Fraction(Decimal(HUGE_TOKENS)) / 1_000_000  # 12 decimals: R changes nothing
+    amount = quantity * HUGE_PRICE
+    credit, prepaid = Fraction(12345, 10), Fraction(987654321)
+    through_credit = r12(quantity * credit / amount)
+    through_prepaid = r12(quantity * (credit + prepaid) / amount)
+    assert rated(build, "hg-a") == [
+        (None, through_credit, D("1234.5"), "CREDIT", "hg-credit-s"),
+        (None, through_prepaid - through_credit, D(987654321), "PREPAID_COMMIT", "hg-prepaid-s"),
+        (
+            None,
+            Decimal(HUGE_TOKENS).scaleb(-6) - through_prepaid,
+            r12(amount - credit - prepaid),
+            "OVERAGE",
+            None,
+        ),
+    ]

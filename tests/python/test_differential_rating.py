@@ -35,8 +35,7 @@ from strategies import AS_OF, AS_OF_TEXT, WITH_BALANCES, GeneratedScenario, scen
 
 EXAMPLES = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "4"))
 # `make test` and CI replay one pinned seed, so a red build is reproducible and not a draw;
-# DIFFERENTIAL_RANDOM=1 explores fresh batches (deeper local runs should). Random batches can
-# still reach the open overflow defect of docs/decisions.md (split rows above 10^26).
+# DIFFERENTIAL_RANDOM=1 explores fresh batches (deeper local runs should).
 PINNED_SEED = (
     None
     if os.environ.get("DIFFERENTIAL_RANDOM") == "1"
