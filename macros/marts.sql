@@ -1,37 +1,44 @@
 {#- The column list shared by fct_rated_events_draft and fct_rated_events_finalized (SPEC 5),
-    with the types their contracts enforce. -#}
+    with the types their contracts enforce, and the run writing them. -#}
 {% macro rated_events_mart_columns(relation) %}
 select
-    rated_event_id,
-    transaction_id,
-    customer_id,
-    contract_id,
-    invoice_id,
-    billing_period_start,
-    billing_period_end,
-    event_type,
-    event_timestamp,
-    received_at,
-    billable_metric_id,
-    product_id,
-    component,
-    cast(tier_index as integer) as tier_index,
-    cast(quantity as decimal(38, 12)) as quantity,
-    cast(unit_price as decimal(38, 12)) as unit_price,
-    cast(amount as decimal(38, 12)) as amount,
-    credit_type_id,
-    coverage,
-    balance_id,
-    balance_segment_id,
-    cast(pricing_group_values as json) as pricing_group_values,
-    cast(presentation_group_values as json) as presentation_group_values,
-    cast(coalesce(properties, '{}') as json) as properties,
-    status,
-    case when status = 'FINALIZED' then finalized_at end as finalized_at,
-    event_id,
-    source_file,
-    cast(source_row as bigint) as source_row
+    {{ relation }}.rated_event_id,
+    {{ relation }}.unsplit_rated_event_id,
+    {{ relation }}.transaction_id,
+    {{ relation }}.customer_id,
+    {{ relation }}.contract_id,
+    {{ relation }}.invoice_id,
+    {{ relation }}.billing_period_start,
+    {{ relation }}.billing_period_end,
+    {{ relation }}.event_type,
+    {{ relation }}.event_timestamp,
+    {{ relation }}.received_at,
+    {{ relation }}.billable_metric_id,
+    {{ relation }}.product_id,
+    {{ relation }}.component,
+    cast({{ relation }}.tier_index as integer) as tier_index,
+    cast({{ relation }}.quantity as decimal(38, 12)) as quantity,
+    cast({{ relation }}.unit_price as decimal(38, 12)) as unit_price,
+    cast({{ relation }}.amount as decimal(38, 12)) as amount,
+    {{ relation }}.credit_type_id,
+    {{ relation }}.coverage,
+    {{ relation }}.balance_id,
+    {{ relation }}.balance_segment_id,
+    cast({{ relation }}.pricing_group_values as json) as pricing_group_values,
+    cast({{ relation }}.presentation_group_values as json) as presentation_group_values,
+    cast(coalesce({{ relation }}.properties, '{}') as json) as properties,
+    {{ relation }}.status,
+    case when {{ relation }}.status = 'FINALIZED' then {{ relation }}.finalized_at end as finalized_at,
+    {{ relation }}.event_id,
+    {{ relation }}.source_file,
+    cast({{ relation }}.source_row as bigint) as source_row,
+    -- finalized rows name the run that finalized them (written once, never rewritten); draft
+    -- rows name none, so that building twice changes nothing
+    case when {{ relation }}.status = 'FINALIZED' then run.run_as_of end as run_as_of,
+    case when {{ relation }}.status = 'FINALIZED' then run.run_invocation_id end as run_invocation_id,
+    case when {{ relation }}.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
 from {{ relation }}
+cross join {{ ref('int_run_provenance') }} as run
 -- BI tools read by customer and time: store rows in that order
-order by customer_id, event_timestamp, rated_event_id
+order by {{ relation }}.customer_id, {{ relation }}.event_timestamp, {{ relation }}.rated_event_id
 {% endmacro %}

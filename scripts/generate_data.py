@@ -1587,6 +1587,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="2026-06-15T00:00:00Z",
         help="the warehouse's as_of (RFC 3339): events spread before it, a few arrive after it",
     )
+    parser.add_argument(
+        "--add-day",
+        action="store_true",
+        help=(
+            "instead of writing a folder, add one more day of events to the one in --out: "
+            "copies of the events received in the day up to --as-of, one day later, in "
+            "events/day-YYYYMMDD.parquet (the next day's file for a daily incremental run "
+            "at --as-of + 1 day; configuration is left as it is)"
+        ),
+    )
     args = parser.parse_args(argv)
     if args.months < 1:
         parser.error("--months must be at least 1")
@@ -1625,9 +1635,57 @@ def generate(
     return counts
 
 
+def add_day(out: Path, as_of: datetime) -> tuple[Path, int]:
+    """One more day of events for a daily incremental run at as_of + 1 day: the events received
+    in (as_of - 1 day, as_of], each one day later, with transaction ids prefixed by the new day
+    (so they are new events, and copies of one event stay duplicates of each other). Timestamps
+    that parse are rewritten in canonical UTC form; malformed ones are kept as they are."""
+    day = as_of + timedelta(days=1)
+    target = out / "events" / f"day-{day:%Y%m%d}.parquet"
+    if target.exists():
+        target.unlink()
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("set preserve_insertion_order = true")
+        con.execute(
+            """
+            copy (
+                select
+                    'd' || strftime(?::timestamptz, '%Y%m%d') || '-' || transaction_id
+                        as transaction_id,
+                    customer_id,
+                    event_type,
+                    coalesce(
+                        strftime(
+                            try_cast(timestamp as timestamptz) + interval 1 day,
+                            '%Y-%m-%dT%H:%M:%S.%fZ'
+                        ),
+                        timestamp
+                    ) as timestamp,
+                    properties,
+                    received_at + interval 1 day as received_at
+                from read_parquet(?, filename = true, file_row_number = true)
+                where received_at > ?::timestamptz - interval 1 day
+                    and received_at <= ?::timestamptz
+                order by filename, file_row_number
+            ) to '{target}' (format parquet)
+            """.replace("{target}", str(target).replace("'", "''")),
+            [day, str(out / "events" / "*.parquet"), as_of, as_of],
+        )
+        rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchone()[0]
+    finally:
+        con.close()
+    return target, rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    if args.add_day:
+        target, rows = add_day(args.out, args.as_of)
+        print(f"wrote {rows} events of the day after {iso(args.as_of)} to {target}")
+        return 0
     counts = generate(args.out, args.events, args.customers, args.months, args.seed, args.as_of)
     bad = {k: v for k, v in counts.items() if k not in ("normal", "late", "odd_ts")}
     detail = ", ".join(f"{k} {v}" for k, v in bad.items())

@@ -3,6 +3,19 @@
 -- line per (invoice, balance) equal to minus what its segments covered there (postpaid
 -- coverage has no line), and POSTPAID_TRUEUP lines; on SCHEDULED invoices, one
 -- COMMIT_PURCHASE line per prepaid commit invoice-schedule item (SPEC 4.10).
+-- Finalized line items are written once and then kept as recorded (SPEC 5: a finalized invoice
+-- never changes, even when configuration does); every run replaces only the draft ones: the
+-- pre-hook deletes them and this model appends drafts and newly finalized invoices, in one
+-- transaction. Like fct_rated_events_finalized, a --full-refresh does not drop history.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        full_refresh=false,
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where status <> 'FINALIZED'{% endif %}"
+    )
+}}
 with
 
 periods as (
@@ -35,6 +48,10 @@ rate_cards as (
 
 contracts as (
     select * from {{ ref('stg_raw__contracts') }}
+),
+
+run as (
+    select * from {{ ref('int_run_provenance') }}
 ),
 
 contract_credit_types as (
@@ -151,10 +168,20 @@ final as (
         cast(all_lines.quantity as decimal(38, 12)) as quantity,
         cast(all_lines.amount as decimal(38, 12)) as amount,
         all_lines.credit_type_id,
-        all_lines.status
+        all_lines.status,
+        -- the run that finalized it; none for a draft (building twice changes nothing)
+        case when all_lines.status = 'FINALIZED' then run.run_as_of end as run_as_of,
+        case when all_lines.status = 'FINALIZED' then run.run_invocation_id end as run_invocation_id,
+        case when all_lines.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
     from all_lines
+    cross join run
     inner join contracts on all_lines.contract_id = contracts.contract_id
     order by contracts.customer_id, all_lines.invoice_id, all_lines.line_type, all_lines.product_id
 )
 
 select * from final
+{% if is_incremental() %}
+    -- whole invoices: those already recorded as finalized stay as they are
+    where final.status <> 'FINALIZED'
+        or final.invoice_id not in (select already.invoice_id from {{ this }} as already)
+{% endif %}

@@ -2,6 +2,19 @@
 -- has started by as_of, plus any later period already holding rated events, and a SCHEDULED
 -- invoice per prepaid commit invoice-schedule item. The total is the sum of its line items (0
 -- for an invoice without lines).
+-- Finalized invoices are written once and then kept as recorded (SPEC 5: a finalized invoice
+-- never changes, even when configuration does); every run replaces only the draft ones: the
+-- pre-hook deletes them and this model appends drafts and newly finalized invoices, in one
+-- transaction. Like fct_rated_events_finalized, a --full-refresh does not drop history.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        full_refresh=false,
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where status <> 'FINALIZED'{% endif %}"
+    )
+}}
 with
 
 periods as (
@@ -26,6 +39,10 @@ contracts as (
 
 rate_cards as (
     select * from {{ ref('stg_raw__rate_cards') }}
+),
+
+run as (
+    select * from {{ ref('int_run_provenance') }}
 ),
 
 line_totals as (
@@ -88,8 +105,13 @@ final as (
         invoices.finalized_at,
         rate_cards.fiat_credit_type_id as credit_type_id,
         cast(coalesce(line_totals.total, 0) as decimal(38, 12)) as total,
-        cast(coalesce(line_totals.line_item_count, 0) as integer) as line_item_count
+        cast(coalesce(line_totals.line_item_count, 0) as integer) as line_item_count,
+        -- the run that finalized it; none for a draft (building twice changes nothing)
+        case when invoices.status = 'FINALIZED' then run.run_as_of end as run_as_of,
+        case when invoices.status = 'FINALIZED' then run.run_invocation_id end as run_invocation_id,
+        case when invoices.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
     from invoices
+    cross join run
     inner join contracts on invoices.contract_id = contracts.contract_id
     inner join rate_cards on contracts.rate_card_id = rate_cards.rate_card_id
     left join line_totals on invoices.invoice_id = line_totals.invoice_id
@@ -97,3 +119,8 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    -- whole invoices: those already recorded as finalized stay as they are
+    where final.status <> 'FINALIZED'
+        or final.invoice_id not in (select already.invoice_id from {{ this }} as already)
+{% endif %}

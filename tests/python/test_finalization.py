@@ -9,6 +9,7 @@ stay byte-identical and the late events are PERIOD_FINALIZED.
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -197,8 +198,13 @@ def test_full_refresh_keeps_finalized_history(history):
 
 
 def test_rebuild_from_scratch_reproduces_finalized_rows(history):
+    # the same rows; only the provenance differs (another run finalized them)
     run = build(history["root"] / "scratch", history["raw_t2"], T2)
-    assert run.query(FINALIZED_SQL) == history["run_t2"].query(FINALIZED_SQL)
+    sql = (
+        "select * exclude (run_as_of, run_invocation_id, run_config_hash) "
+        "from fct_rated_events_finalized order by rated_event_id"
+    )
+    assert run.query(sql) == history["run_t2"].query(sql)
 
 
 MARTS = (
@@ -219,3 +225,87 @@ def test_building_twice_changes_nothing(history):
     second = build(work, history["raw_t2"], T2)
     after = {name: sorted(second.query(f"select * from {name}"), key=repr) for name in MARTS}
     assert after == before
+
+
+# --- configuration changed after a period finalized (SPEC 5: "as recorded") ---------------------
+
+JANUARY_LINES_SQL = (
+    "select line_type, product_id, balance_id, quantity, amount, status "
+    "from fct_invoice_line_items where billing_period_start = '2026-01-01' order by all"
+)
+JANUARY_INVOICE_SQL = (
+    "select invoice_id, status, finalized_at, total from fct_invoices "
+    "where invoice_type = 'USAGE' and billing_period_start = '2026-01-01'"
+)
+
+
+def scenario_with_changed_config(credit_amount: int) -> Scenario:
+    # January (finalized at T1) was rated at 10/5 with a credit of 15, all of it consumed;
+    # now the price is 12/6 and the credit holds `credit_amount`
+    scenario = copy.deepcopy(scenario_at_t1())
+    scenario.rates[0]["tiers"] = [{"size": 2, "price": 12}, {"price": 6}]
+    scenario.credits[0]["access_schedule"]["schedule_items"][0]["amount"] = credit_amount
+    scenario.add_events(
+        [event("feb-1", "c1", "call", "2026-02-20T00:00:00Z", {}, "2026-02-20T00:00:09Z")],
+        "events-t2.parquet",
+    )
+    return scenario
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("changed-config")
+    raw_t1, raw_t2 = root / "raw-t1", root / "raw-t2"
+    write_raw(raw_t1, scenario_at_t1())
+    write_raw(raw_t2, scenario_with_changed_config(40))
+    work = root / "work"
+    first = build(work, raw_t1, T1)
+    shutil.copy(work / "warehouse.duckdb", root / "t1-warehouse.duckdb")
+    before = {
+        "rows": first.query(FINALIZED_SQL),
+        "lines": first.query(JANUARY_LINES_SQL),
+        "invoice": first.query(JANUARY_INVOICE_SQL),
+    }
+    return {
+        "before": before,
+        "after": build(work, raw_t2, T2),
+        "t1_warehouse": root / "t1-warehouse.duckdb",
+    }
+
+
+def test_finalized_rows_invoice_and_lines_stay_as_recorded(changed):
+    after = changed["after"]
+    assert january(after.query(FINALIZED_SQL), after) == changed["before"]["rows"]
+    assert after.query(JANUARY_LINES_SQL) == changed["before"]["lines"]
+    assert after.query(JANUARY_INVOICE_SQL) == changed["before"]["invoice"]
+    # the recorded January invoice: 2 x 10 + 2 x 5 = 30, less the credit's 15
+    assert [row[3] for row in changed["before"]["invoice"]] == [15]
+
+
+def test_open_periods_draw_down_from_recorded_consumption(changed):
+    # recorded: January consumed 15 of the credit, so 40 - 15 = 25 is left for February (had
+    # January been rated again at 12/6 it would have consumed 36, leaving 4); February's two
+    # calls cost 2 x 12 = 24, all covered (February finalizes in this run, at T2)
+    rows = changed["after"].query(
+        "select coverage, sum(amount) from fct_rated_events_finalized "
+        "where billing_period_start = '2026-02-01' group by coverage"
+    )
+    assert rows == [("CREDIT", 24)]
+    ledger = changed["after"].query(
+        "select entry_type, amount, running_balance from fct_balance_ledger "
+        "where balance_segment_id = 'cr1-s' order by entry_sequence"
+    )
+    assert ledger == [("SEGMENT_START", 40, 40), ("DRAWDOWN", -15, 25), ("DRAWDOWN", -24, 1)]
+
+
+def test_segment_below_its_recorded_consumption_is_bad_configuration(changed, tmp_path):
+    # the credit lowered to 10 after January recorded 15 of it: the build stops, naming it
+    raw = tmp_path / "raw"
+    write_raw(raw, scenario_with_changed_config(10))
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(changed["t1_warehouse"], work / "warehouse.duckdb")
+    run = dbt_build(raw, work, T2)
+    assert run.returncode != 0
+    assert "balance segment cr1-s of cr1: amount 10" in run.output
+    assert "below the 15" in run.output

@@ -388,3 +388,29 @@ def test_cli_parsing() -> None:
         gen.parse_args(["--events", "1.5"])
     with pytest.raises(SystemExit):
         gen.parse_args(["--as-of", "2026-01-01T00:00:00"])
+
+
+def test_add_day_appends_the_next_day(tmp_path: Path) -> None:
+    folder = run(tmp_path / "raw", events=3000)
+    source = pq.read_table(folder / "events").to_pylist()
+    window = [row for row in source if AS_OF - timedelta(days=1) < row["received_at"] <= AS_OF]
+    target, rows = gen.add_day(folder, AS_OF)
+    assert target == folder / "events" / "day-20260616.parquet" and rows == len(window) > 0
+    added = pq.read_table(target).to_pylist()
+    assert [row["transaction_id"] for row in added] == [
+        f"d20260616-{row['transaction_id']}" for row in window
+    ]
+    assert [row["received_at"] for row in added] == [
+        row["received_at"] + timedelta(days=1) for row in window
+    ]
+    for before, after in zip(window, added, strict=True):
+        if before["timestamp"] and RFC3339.fullmatch(before["timestamp"]):
+            try:
+                moved = ts(before["timestamp"])
+            except ValueError:  # an impossible date stays as it is
+                continue
+            assert ts(after["timestamp"]) == moved + timedelta(days=1)
+    # the same folder and as_of give the same file again
+    first = hashlib.sha256(target.read_bytes()).hexdigest()
+    gen.add_day(folder, AS_OF)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == first

@@ -1,7 +1,9 @@
 -- One row per rated event after commits and credits (SPEC 4.9): every rated row of
 -- int_usage_rated, or, when balance segments covered it in part or several covered it, its
 -- parts from int_rated_event_parts (covered parts in segment rank order, OVERAGE last).
--- `rated_event_id` of a part adds its segment to the whole row's id.
+-- `rated_event_id` of a part adds its segment to the whole row's id. Invoices already
+-- recorded as finalized by an earlier run keep their recorded rows (SPEC 5), whatever the
+-- configuration says now.
 with
 
 rated as (
@@ -16,7 +18,17 @@ segments as (
     select * from {{ ref('int_balance_segments') }}
 ),
 
-final as (
+recorded as (
+    select * from {{ ref('int_recorded_rated_events') }}
+),
+
+recorded_invoices as (
+    select distinct invoice_id
+    from recorded
+    where invoice_id is not null
+),
+
+computed as (
     select
         case
             when parts.part_count = 1 then rated.rated_event_id
@@ -56,6 +68,45 @@ final as (
     from parts
     inner join rated on parts.rated_event_id = rated.rated_event_id
     left join segments on parts.segment_id = segments.segment_id
+    where rated.invoice_id not in (select recorded_invoices.invoice_id from recorded_invoices)
+),
+
+final as (
+    select * from computed
+    union all
+    select
+        rated_event_id,
+        unsplit_rated_event_id,
+        transaction_id,
+        customer_id,
+        contract_id,
+        invoice_id,
+        billing_period_start,
+        billing_period_end,
+        finalized_at,
+        true as is_finalized,
+        event_type,
+        event_timestamp,
+        received_at,
+        billable_metric_id,
+        product_id,
+        component,
+        tier_index,
+        quantity,
+        unit_price,
+        amount,
+        credit_type_id,
+        coverage,
+        balance_id,
+        balance_segment_id,
+        pricing_group_values,
+        presentation_group_values,
+        properties,
+        'FINALIZED' as status,
+        event_id,
+        source_file,
+        source_row
+    from recorded
 )
 
 select * from final
