@@ -1,0 +1,171 @@
+"""scripts/trace.py and the trace_transaction macro: SPEC 7's e2 from raw record to invoice
+(expected rows written by hand), a duplicate, and an errored event."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+from decimal import Decimal as D
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from scenario import event, write_raw
+from test_balances import AS_OF, spec_section_7, tokens
+
+spec = importlib.util.spec_from_file_location("trace", PROJECT_DIR / "scripts" / "trace.py")
+trace_script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(trace_script)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    scenario = spec_section_7()
+    duplicate = tokens("k7", "e1", 5, 4_000_000)
+    duplicate["received_at"] = duplicate["received_at"].replace(hour=1)
+    stranger = event(
+        "k7-stranger",
+        "nobody",
+        "k7-llm",
+        "2026-01-08T00:00:00Z",
+        {"tokens": 5},
+        "2026-01-08T00:00:05Z",
+    )
+    scenario.add_events([duplicate, stranger], "events-later.parquet")
+    root = tmp_path_factory.mktemp("trace")
+    write_raw(root / "raw", scenario)
+    run = dbt_build(root / "raw", root, AS_OF)
+    assert run.returncode == 0, run.output[-3000:]
+    return run
+
+
+def query(run, sql: str, params: list) -> list[tuple]:
+    with duckdb.connect(str(run.db_path), read_only=True) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def test_trace_of_spec_section_7_e2(warehouse):
+    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
+        rated = connection.execute(trace_script.RATED_SQL, ["k7-e2"]).fetchall()
+        lines = connection.execute(trace_script.LINES_SQL, ["k7-e2"]).fetchall()
+        invoices = connection.execute(trace_script.INVOICES_SQL, ["k7-e2", "k7-e2"]).fetchall()
+        printed = trace_script.trace(connection, "k7-e2")
+    # product, component, tier, quantity, unit price, amount, coverage, segment (SPEC 7)
+    assert [row[2:10] for row in rated] == [
+        ("k7-p", "USAGE", 1, D("3.5"), D(200), D(700), "PREPAID_COMMIT", "K1-jan"),
+        ("k7-p", "USAGE", 1, D("2.5"), D(200), D(500), "OVERAGE", None),
+        ("k7-p", "USAGE", 2, D(2), D(100), D(200), "OVERAGE", None),
+    ]
+    assert {row[0] for row in rated} and len({row[10] for row in rated}) == 1
+    # the USAGE line of January (e1 + e2 + e3: 15 units, 800 + 1,400 + 300) and K1's COMMIT
+    # application line (-1,500)
+    assert [row[2:] for row in lines] == [
+        ("USAGE", "k7-p", None, D(15), D(2500)),
+        ("COMMIT", "k7-p", "K1", None, D(-1500)),
+    ]
+    assert [(row[5], str(row[6]), row[7]) for row in invoices] == [
+        ("FINALIZED", "2026-02-02 00:00:00", D(1000))
+    ]
+    assert "outcomes (1)" in printed and "RATED" in printed
+    assert "rated events (3)" in printed and "invoice line items (2)" in printed
+
+
+def test_trace_of_a_duplicate(warehouse):
+    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
+        printed = trace_script.trace(connection, "k7-e1")
+        outcomes = connection.execute(trace_script.OUTCOME_SQL, ["k7-e1"]).fetchall()
+    assert [row[3] for row in outcomes] == ["RATED", "DUPLICATE"]
+    original, copy = outcomes
+    assert copy[5] == original[2] and (copy[6], copy[7]) == (original[0], original[1])
+    assert f"duplicate of {original[2]} ({original[0]} row {original[1]})" in printed
+    assert "raw events (2)" in printed and "rated events (1)" in printed
+
+
+def test_trace_of_an_errored_event(warehouse):
+    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
+        printed = trace_script.trace(connection, "k7-stranger")
+    assert "CUSTOMER_NOT_FOUND" in printed and "nobody" in printed
+    assert "rated events (0)" in printed and "invoices (0)" in printed
+
+
+def test_unknown_and_hostile_ids_trace_nothing(warehouse):
+    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
+        for text in ("no-such-id", "'; drop table fct_invoices; --", "k7-e2' or '1'='1"):
+            printed = trace_script.trace(connection, text)
+            assert "raw events (0)" in printed and "rated events (0)" in printed
+        assert connection.execute("select count(*) from fct_invoices").fetchone()[0] > 0
+
+
+def test_trace_cli(warehouse):
+    result = subprocess.run(
+        [
+            str(Path(DBT).parent / "python"),
+            "scripts/trace.py",
+            "k7-e2",
+            "--db",
+            str(warehouse.db_path),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "K1-jan" in result.stdout and "PREPAID_COMMIT" in result.stdout
+
+
+def dbt_show(warehouse, transaction_id: str) -> list[dict]:
+    work = warehouse.db_path.parent
+    command = [
+        str(DBT),
+        "show",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--inline",
+        "{{ trace_transaction(" + json.dumps(transaction_id) + ") }}",
+        "--limit",
+        "100",
+        "--output",
+        "json",
+        "--log-format",
+        "json",
+        "--vars",
+        json.dumps({"as_of": AS_OF, "raw_data_path": str(work / "raw")}),
+    ]
+    env = {
+        **os.environ,
+        "RATED_EVENTS_DB": str(warehouse.db_path),
+        "DBT_LOG_PATH": str(work / "logs"),
+    }
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for line in result.stdout.splitlines():
+        data = json.loads(line).get("data", {})
+        if "preview" in data:
+            return json.loads(data["preview"])
+    raise AssertionError(result.stdout[-3000:])
+
+
+def test_trace_macro_from_dbt_show(warehouse):
+    rows = dbt_show(warehouse, "k7-e2")
+    sections = [row["section"] for row in rows]
+    assert sections == [
+        "raw event",
+        "outcome",
+        "rated event",
+        "rated event",
+        "rated event",
+        "invoice line item",
+        "invoice line item",
+        "invoice",
+    ]
+    details = " | ".join(row["detail"] for row in rows)
+    assert "PREPAID_COMMIT (K1-jan)" in details and "COMMIT k7-p balance K1" in details
+    assert dbt_show(warehouse, "x' or '1'='1") == []
