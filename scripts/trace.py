@@ -96,9 +96,9 @@ def table(title: str, headers: list[str], rows: list[tuple]) -> str:
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
     lines = [f"{title} ({len(rows)})"]
     if rows:
-        lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-        for row in cells:
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        for row in [headers, *cells]:
+            padded = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+            lines.append(("  " + padded).rstrip())
     return "\n".join(lines)
 
 
