@@ -1,0 +1,56 @@
+"""scripts/benchmark.py: the measuring parts (the benchmark itself is run by hand, see
+docs/benchmarks.md): process-tree memory, the report, the plot."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("benchmark", ROOT / "scripts" / "benchmark.py")
+benchmark = importlib.util.module_from_spec(spec)
+sys.modules["benchmark"] = benchmark  # dataclasses resolve their module by name
+spec.loader.exec_module(benchmark)
+
+
+def test_peak_memory_counts_the_child_processes(tmp_path):
+    # a parent that starts a child holding 300 MB: the tree's peak includes the child
+    child = "b = bytearray(300 * 1024 * 1024); import time; time.sleep(1.5)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    measured = benchmark.run_measured(
+        [sys.executable, "-c", parent], {"PATH": "/usr/bin:/bin"}, tmp_path / "log"
+    )
+    assert measured.returncode == 0
+    assert measured.peak_rss_mb >= 300
+    assert measured.seconds >= 1.5
+
+
+def result(events: int, full: float, next_day: float, floor: float):
+    make = benchmark.Measurement
+    return benchmark.Result(
+        events=events,
+        when="2026-11-26 12:00 UTC",
+        machine="test",
+        full=make(full, 1000.0, 0, [("int_usage_rated", 12.5)]),
+        next_day=make(next_day, 900.0),
+        floor=make(floor, 500.0),
+        next_day_events=1234,
+    )
+
+
+def test_report_gives_rates_and_ratios():
+    text = benchmark.describe(result(1_000_000, 40.0, 4.0, 8.0))
+    assert "| full build | 40.0 | 25,000 | 1,000 | 0 |" in text
+    assert "Full build / floor: **5.0×**" in text
+    assert "next-day / full: **0.10**" in text
+    assert "+1,234 events" in text and "int_usage_rated 12.5" in text
+
+
+def test_plot_is_a_png(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "PLOT", tmp_path / "plot.png")
+    from dataclasses import asdict
+
+    history = [asdict(result(n, n / 1e5, n / 1e6, n / 1e6)) for n in (10**6, 10**7)]
+    benchmark.plot(history)
+    assert (tmp_path / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
