@@ -21,3 +21,12 @@ def quote_literal(text: str) -> str:
     if "\x00" in text:
         raise ValueError("a string literal cannot contain NUL")
     return "'" + text.replace("'", "''") + "'"
+
+
+def json_pointer_for_key(key: str) -> str:
+    """A JSON Pointer (RFC 6901) naming one top-level key exactly, whatever it holds (dots,
+    quotes, `$`, `/`, `~`, even the empty key): `a/b` -> `/a~1b`. Bind it as a parameter:
+    `json_extract_string(properties, ?)`."""
+    if "\x00" in key:
+        raise ValueError("a property key cannot contain NUL")
+    return "/" + key.replace("~", "~0").replace("/", "~1")

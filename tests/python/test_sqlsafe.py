@@ -54,3 +54,17 @@ def test_nul_is_refused():
         sqlsafe.quote_literal("a\x00b")
     with pytest.raises(ValueError):
         sqlsafe.quote_identifier("a\x00b")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(TEXT, st.integers(), min_size=1, max_size=5))
+def test_json_pointer_names_exactly_one_key(document):
+    import json
+
+    with duckdb.connect() as con:
+        for key, value in document.items():
+            path = sqlsafe.json_pointer_for_key(key)
+            found = con.execute(
+                "select json_extract_string(?::json, ?)", [json.dumps(document), path]
+            ).fetchone()[0]
+            assert found == str(value)

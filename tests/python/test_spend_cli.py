@@ -1,0 +1,173 @@
+"""scripts/spend.py: spend cuts equal direct sums over the rated events marts, for every grain,
+property and built-in dimensions (a missing property is its own group), draft / finalized /
+all, customer and time filters; hostile text is only ever a name or a value; the chart is a
+PNG."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import duckdb
+import pytest
+from dbt_runner import PROJECT_DIR, dbt_build
+from scenario import event, write_raw
+from test_balances import AS_OF, spec_section_7
+
+spec = importlib.util.spec_from_file_location("spend", PROJECT_DIR / "scripts" / "spend.py")
+spend = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(spend)
+
+PROPERTIES = [
+    ("2026-01-05T10:15:00Z", {"tokens": 1_000_000, "region": "eu", "model": "m1"}),
+    ("2026-01-05T10:45:00Z", {"tokens": 2_000_000, "region": "us", "model": "m1"}),
+    ("2026-01-11T23:59:00Z", {"tokens": 500_000, "region": "eu"}),  # no model
+    ("2026-01-12T00:00:00Z", {"tokens": 3_000_000, "model": "m2", "odd.key": "x"}),
+    ("2026-02-10T08:00:00Z", {"tokens": 1_500_000, "region": "us", "model": "m2"}),
+    ("2026-03-03T12:00:00Z", {"tokens": 2_500_000, "region": "eu", "model": "m1"}),
+    ("2026-03-04T12:00:30Z", {"tokens": 4_000_000, "region": "us", "model": "m1"}),
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    scenario = spec_section_7()
+    scenario.add_events(
+        [
+            event(f"sp-{i}", "k7-cus", "k7-llm", stamp, props, stamp.replace(":00Z", ":09Z"))
+            for i, (stamp, props) in enumerate(PROPERTIES)
+        ],
+        "events-props.parquet",
+    )
+    root = tmp_path_factory.mktemp("spend")
+    write_raw(root / "raw", scenario)
+    run = dbt_build(root / "raw", root, AS_OF)
+    assert run.returncode == 0, run.output[-3000:]
+    return run
+
+
+def truncate(moment: datetime, grain: str) -> datetime:
+    if grain == "minute":
+        return moment.replace(second=0, microsecond=0)
+    if grain == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain == "day":
+        return day
+    if grain == "week":  # ISO weeks start on Monday
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def expected(run, dims, grain, status="all", customer=None, start=None, end=None):
+    import json
+
+    rows = run.query_dicts(
+        "select *, 'F' as mart from fct_rated_events_finalized "
+        "union all by name select *, 'D' as mart from fct_rated_events_draft"
+    )
+    sums: dict[tuple, list] = defaultdict(lambda: [Decimal(0)] * 4 + [0, set()])
+    for row in rows:
+        if status == "draft" and row["mart"] != "D" or status == "finalized" and row["mart"] != "F":
+            continue
+        if customer is not None and row["customer_id"] != customer:
+            continue
+        if start is not None and row["event_timestamp"] < start:
+            continue
+        if end is not None and row["event_timestamp"] >= end:
+            continue
+        props = json.loads(row["properties"])
+        key = (truncate(row["event_timestamp"], grain),) + tuple(
+            row[d] if d in spend.BUILT_IN else (None if props.get(d) is None else str(props[d]))
+            for d in dims
+        )
+        total = sums[key]
+        total[0] += row["amount"]
+        total[1] += row["amount"] if row["coverage"] == "OVERAGE" else 0
+        total[2] += row["amount"] if row["coverage"] != "OVERAGE" else 0
+        total[3] += row["quantity"]
+        total[4] += 1
+        total[5].add(row["event_id"])
+    return {key: (*v[:5], len(v[5])) for key, v in sums.items()}
+
+
+def actual(run, dims, grain, **filters):
+    with duckdb.connect(str(run.db_path), read_only=True) as connection:
+        headers, rows = spend.spend(connection, dims, grain, **filters)
+    assert headers == ["period_start", *dims, *spend.MEASURES]
+    return {tuple(row[: 1 + len(dims)]): tuple(row[1 + len(dims) :]) for row in rows}
+
+
+@pytest.mark.parametrize("grain", spend.GRAINS)
+@pytest.mark.parametrize(
+    "dims", [[], ["region"], ["region", "model"], ["product_id", "coverage"], ["odd.key"]]
+)
+def test_cut_equals_direct_sum(warehouse, grain, dims):
+    assert actual(warehouse, dims, grain) == expected(warehouse, dims, grain)
+
+
+@pytest.mark.parametrize("status", ["draft", "finalized"])
+def test_status_and_filters(warehouse, status):
+    start, end = datetime(2026, 1, 5, 10, 30), datetime(2026, 3, 4)
+    got = actual(
+        warehouse, ["model"], "day", status=status, customer="k7-cus", start=start, end=end
+    )
+    assert got == expected(warehouse, ["model"], "day", status, "k7-cus", start, end)
+    assert got
+
+
+def test_draft_plus_finalized_is_all(warehouse):
+    every = actual(warehouse, ["region"], "month")
+    parts = defaultdict(lambda: [0] * 6)
+    for status in ("draft", "finalized"):
+        for key, values in actual(warehouse, ["region"], "month", status=status).items():
+            parts[key] = [a + b for a, b in zip(parts[key], values, strict=True)]
+    assert {key: tuple(v) for key, v in parts.items()} == every
+    assert any(key[1] is None for key in every)  # events without region: a group of their own
+
+
+def test_hostile_text_is_a_name_or_a_value(warehouse):
+    for text in ("'; drop table fct_invoices; --", 'x" or 1=1 --', "$y", "/a~b"):
+        assert all(values[0] is not None for values in actual(warehouse, [text], "day").values())
+        assert actual(warehouse, [], "day", customer=text) == {}
+    assert warehouse.query("select count(*) from fct_invoices")[0][0] > 0
+
+
+def test_cli_prints_a_table_and_draws_a_png(warehouse, tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/spend.py",
+            "--db",
+            str(warehouse.db_path),
+            "--by",
+            "region,model",
+            "--grain",
+            "hour",
+            "--status",
+            "finalized",
+            "--from",
+            "2026-01-05",
+            "--to",
+            "2026-01-06",
+            "--chart",
+            str(tmp_path / "spend.png"),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["period_start", "region", "model", *spend.MEASURES]
+    # Jan 5: k7-e1 at 00:00 (no region, no model: 4 units x 200 = 800), then at 10:00 the eu
+    # event (1 unit, still in tier 1 at 200) and the us one
+    body = [line.split() for line in lines[2:]]
+    assert body[0][:5] == ["2026-01-05", "00:00:00", "-", "-", "800"]
+    assert body[1][:5] == ["2026-01-05", "10:00:00", "eu", "m1", "200"]
+    assert (tmp_path / "spend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
