@@ -1311,6 +1311,8 @@ with v as (
         slug || '-' || list_extract(['prod', 'staging', 'research', 'batch'],
             1 + (h8 % workspaces)::int) as workspace,
         printf('u-%03d-%04d', cidx, h8 // 7 % users) as user_id,
+        -- the platform's customers' own customers (customer-of-customer spend)
+        slug || '-client-' || (h5 // 13 % 8) as end_customer,
         floor(exp(ln(20) + u_val * ln(20000)))::bigint as tokens,
         60 + floor(pow(u_val, 2) * 287400) / 10 as gpu_seconds
     from timed
@@ -1319,7 +1321,8 @@ select *,
     case etype
         when 'llm_inference' then
             '{{"model": "' || model || '", "region": "' || region || '", "workspace": "'
-            || workspace || '", "user_id": "' || user_id || '"'
+            || workspace || '", "user_id": "' || user_id || '", "end_customer": "'
+            || end_customer || '"'
             || case
                 when kind = 'bad_value' then case (i - kind_lo) % {len(BAD_TOKENS)}
                     {bad_tokens} end
@@ -1345,7 +1348,8 @@ select *,
             || case when h7 % 100 < 90 then 'ok' when h7 % 100 < 95 then 'client_error'
                     else 'server_error' end
             || '", "region": "' || region || '", "workspace": "' || workspace
-            || '", "user_id": "' || user_id || '", "latency_ms": ' || (5 + h5 % 2000) || '}}'
+            || '", "user_id": "' || user_id || '", "end_customer": "' || end_customer
+            || '", "latency_ms": ' || (5 + h5 % 2000) || '}}'
         when 'storage_snapshot' then
             '{{"bucket": "' || slug || '-'
             || list_extract(['models', 'datasets', 'logs'], 1 + (h6 % 3)::int)
