@@ -2,7 +2,7 @@
 with
 
 source_metrics as (
-    select * from {{ source('raw', 'billable_metrics') }}
+    {{ jsonl_objects(source('raw', 'billable_metrics'), 'billable_metrics.jsonl') }}
 ),
 
 parsed as (
@@ -16,7 +16,7 @@ parsed as (
         upper({{ json_text('json', '$.aggregation_type') }}) as aggregation_type,
         {{ json_text('json', '$.aggregation_key') }} as aggregation_key,
         {{ json_value('json', '$.group_keys') }} as group_keys,
-        row_number() over () as line_number
+        line_number
     from source_metrics
 )
 

@@ -2,7 +2,7 @@
 with
 
 source_commits as (
-    select * from {{ source('raw', 'commits') }}
+    {{ jsonl_objects(source('raw', 'commits'), 'commits.jsonl') }}
 ),
 
 parsed as (
@@ -22,7 +22,7 @@ parsed as (
             as applicable_product_tags,
         {{ try_cast(json_text('json', '$.priority'), 'decimal(38, 12)') }} as priority,
         {{ json_text('json', '$.priority') }} as priority_text,
-        row_number() over () as line_number
+        line_number
     from source_commits
 )
 

@@ -2,7 +2,7 @@
 with
 
 source_contracts as (
-    select * from {{ source('raw', 'contracts') }}
+    {{ jsonl_objects(source('raw', 'contracts'), 'contracts.jsonl') }}
 ),
 
 parsed as (
@@ -19,7 +19,7 @@ parsed as (
         {{ json_text('json', '$.usage_statement_schedule.billing_anchor_date') }} as billing_anchor_text,
         upper(coalesce({{ json_text('json', '$.multiplier_override_prioritization') }}, 'LOWEST_MULTIPLIER'))
             as multiplier_override_prioritization,
-        row_number() over () as line_number
+        line_number
     from source_contracts
 )
 

@@ -2,7 +2,7 @@
 with
 
 source_credits as (
-    select * from {{ source('raw', 'credits') }}
+    {{ jsonl_objects(source('raw', 'credits'), 'credits.jsonl') }}
 ),
 
 parsed as (
@@ -20,7 +20,7 @@ parsed as (
             as applicable_product_tags,
         {{ try_cast(json_text('json', '$.priority'), 'decimal(38, 12)') }} as priority,
         {{ json_text('json', '$.priority') }} as priority_text,
-        row_number() over () as line_number
+        line_number
     from source_credits
 )
 

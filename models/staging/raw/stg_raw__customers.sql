@@ -2,7 +2,7 @@
 with
 
 source_customers as (
-    select * from {{ source('raw', 'customers') }}
+    {{ jsonl_objects(source('raw', 'customers'), 'customers.jsonl') }}
 ),
 
 parsed as (
@@ -10,7 +10,7 @@ parsed as (
         {{ json_text('json', '$.id') }} as customer_id,
         {{ json_text('json', '$.name') }} as customer_name,
         {{ json_list('json', '$.ingest_aliases') }} as ingest_aliases,
-        row_number() over () as line_number
+        line_number
     from source_customers
 )
 

@@ -1,6 +1,7 @@
 -- One row per raw event row (duplicates and bad rows included): renamed, cast and parsed.
 -- Parsing never fails: an unparseable timestamp or properties text becomes a flag.
-{{ config(materialized='view') }}
+-- The pre-hook stops the build naming any events file whose columns break the contract.
+{{ config(materialized='view', pre_hook="{{ assert_event_files_match_contract() }}") }}
 
 with
 

@@ -2,7 +2,7 @@
 with
 
 source_overrides as (
-    select * from {{ source('raw', 'overrides') }}
+    {{ jsonl_objects(source('raw', 'overrides'), 'overrides.jsonl') }}
 ),
 
 parsed as (
@@ -20,7 +20,7 @@ parsed as (
         {{ try_cast(json_text('json', '$.priority'), 'decimal(38, 12)') }} as priority,
         {{ json_text('json', '$.priority') }} as priority_text,
         {{ json_list('json', '$.override_specifiers') }} as override_specifiers,
-        row_number() over () as line_number
+        line_number
     from source_overrides
 )
 

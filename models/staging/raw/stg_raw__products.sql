@@ -2,7 +2,7 @@
 with
 
 source_products as (
-    select * from {{ source('raw', 'products') }}
+    {{ jsonl_objects(source('raw', 'products'), 'products.jsonl') }}
 ),
 
 parsed as (
@@ -19,7 +19,7 @@ parsed as (
         {{ json_list('json', '$.pricing_group_key') }} as pricing_group_key_values,
         {{ json_list('json', '$.presentation_group_key') }} as presentation_group_key_values,
         {{ json_list('json', '$.tags') }} as tag_values,
-        row_number() over () as line_number
+        line_number
     from source_products
 ),
 

@@ -2,7 +2,7 @@
 with
 
 source_rate_cards as (
-    select * from {{ source('raw', 'rate_cards') }}
+    {{ jsonl_objects(source('raw', 'rate_cards'), 'rate_cards.jsonl') }}
 ),
 
 parsed as (
@@ -11,7 +11,7 @@ parsed as (
         {{ json_text('json', '$.name') }} as rate_card_name,
         coalesce({{ json_text('json', '$.fiat_credit_type_id') }}, 'USD_CENTS') as fiat_credit_type_id,
         {{ json_value('json', '$.credit_type_conversions') }} as credit_type_conversions,
-        row_number() over () as line_number
+        line_number
     from source_rate_cards
 )
 

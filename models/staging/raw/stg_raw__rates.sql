@@ -3,7 +3,7 @@
 with
 
 source_rates as (
-    select * from {{ source('raw', 'rates') }}
+    {{ jsonl_objects(source('raw', 'rates'), 'rates.jsonl') }}
 ),
 
 parsed as (
@@ -23,7 +23,7 @@ parsed as (
         {{ json_list('json', '$.tiers') }} as tiers,
         {{ json_value('json', '$.pricing_group_values') }} as pricing_group_values,
         {{ json_text('json', '$.credit_type_id') }} as credit_type_id,
-        row_number() over () as line_number
+        line_number
     from source_rates
 ),
 
