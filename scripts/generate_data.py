@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -45,6 +46,9 @@ CONFIG_FILES = (
     "commits",
     "credits",
 )
+
+# optional inputs: the warehouse builds without them
+OPTIONAL_FILES = ("unit_costs",)
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -1092,6 +1096,41 @@ def add_customer(
     )
 
 
+def unit_costs(tl: Timeline) -> list[dict]:
+    """What a unit costs the platform (optional input unit_costs.jsonl, for margin reports):
+    GPU hours by GPU type and cluster (power prices differ), LLM tokens by model, storage flat;
+    GPU costs rise at mid-history."""
+
+    def cost(product: str, values: dict, per_unit: str, start: datetime, end) -> dict:
+        return {
+            "product_id": product,
+            "dimension_values": values,
+            "cost_per_unit": per_unit,
+            "starting_at": iso(start),
+            "ending_before": iso(end),
+        }
+
+    rows = []
+    gpu = {"H100": 180, "A100": 110, "L4": 25}
+    clusters = {"c-iad-01": "1.00", "c-fra-02": "1.15", "c-bom-01": "0.85"}
+    for gpu_type, base in gpu.items():
+        for cluster, factor in clusters.items():
+            before = Decimal(base) * Decimal(factor)
+            after = before * Decimal("1.1")
+            values = {"cluster": cluster, "gpu_type": gpu_type}
+            rows.append(cost("prod_gpu_hours", values, str(before), tl.h0, tl.h_mid))
+            rows.append(cost("prod_gpu_hours", values, str(after), tl.h_mid, None))
+    for model, per_million in (
+        ("atlas-small", "0.4"),
+        ("atlas-large", "3.1"),
+        ("nova-embed", "0.05"),
+    ):
+        rows.append(cost("prod_llm_tokens", {"model": model}, per_million, tl.h0, None))
+    rows.append(cost("prod_llm_tokens", {}, "1.5", tl.h0, None))  # any other model
+    rows.append(cost("prod_storage", {}, "0.8", tl.h0, None))
+    return rows
+
+
 def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config:
     """Every configuration object, deterministic for (timeline, sizes, seed)."""
     rng = random.Random(seed)
@@ -1100,6 +1139,7 @@ def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config
     cfg.objects["products"] = products()
     cfg.objects["rate_cards"] = rate_cards()
     cfg.objects["rates"] = rates(tl)
+    cfg.objects["unit_costs"] = unit_costs(tl)
     months = max(1.0, (tl.as_of - tl.hist_start).days / 30.4)
     # Balance amounts scale with volume so some balances run out and some expire unspent.
     unit = max(100, int(round(events / max(customers, 1) / months * 40, -2)))
@@ -1109,7 +1149,7 @@ def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config
 
 
 def write_config(out: Path, cfg: Config) -> None:
-    for name in CONFIG_FILES:
+    for name in (*CONFIG_FILES, *OPTIONAL_FILES):
         text = "".join(json.dumps(row) + "\n" for row in cfg.objects.get(name, []))
         (out / f"{name}.jsonl").write_text(text, encoding="utf-8")
 

@@ -1,0 +1,72 @@
+-- One row per rated event a unit cost applies to (margin reports; never billing): the cost of
+-- its quantity. A unit cost applies when it is for the rated event's product, its window holds
+-- the event's timestamp, and every key of its dimension_values equals the event's property
+-- (compared as text by SPEC 8); of several, the most specific (most keys) wins, then the
+-- earliest line of unit_costs.jsonl.
+with
+
+rated_events as (
+    select * from {{ ref('int_rated_events') }}
+),
+
+unit_costs as (
+    select * from {{ ref('stg_raw__unit_costs') }}
+),
+
+unit_cost_dimensions as (
+    select * from {{ ref('stg_raw__unit_cost_dimensions') }}
+),
+
+candidates as (
+    select
+        rated_events.rated_event_id,
+        rated_events.quantity,
+        rated_events.properties,
+        unit_costs.unit_cost_id,
+        unit_costs.cost_per_unit,
+        unit_costs.dimension_count,
+        unit_costs.line_number
+    from rated_events
+    inner join unit_costs
+        on rated_events.product_id = unit_costs.product_id
+        and rated_events.event_timestamp >= unit_costs.starting_at
+        and (unit_costs.ending_before is null or rated_events.event_timestamp < unit_costs.ending_before)
+),
+
+matched_dimensions as (
+    select
+        candidates.rated_event_id,
+        candidates.unit_cost_id,
+        count(*) as matched_count
+    from candidates
+    inner join unit_cost_dimensions on candidates.unit_cost_id = unit_cost_dimensions.unit_cost_id
+    where {{ json_value_text(json_object_field_last('candidates.properties', 'unit_cost_dimensions.dimension_key')) }}
+        = unit_cost_dimensions.value_text
+    group by candidates.rated_event_id, candidates.unit_cost_id
+),
+
+applicable as (
+    select
+        candidates.*,
+        row_number() over (
+            partition by candidates.rated_event_id
+            order by candidates.dimension_count desc, candidates.line_number asc
+        ) as specificity_rank
+    from candidates
+    left join matched_dimensions
+        on candidates.rated_event_id = matched_dimensions.rated_event_id
+        and candidates.unit_cost_id = matched_dimensions.unit_cost_id
+    where coalesce(matched_dimensions.matched_count, 0) = candidates.dimension_count
+),
+
+final as (
+    select
+        rated_event_id,
+        unit_cost_id,
+        cost_per_unit,
+        {{ decimal_multiply('quantity', 'cost_per_unit') }} as cost
+    from applicable
+    where specificity_rank = 1
+)
+
+select * from final
