@@ -16,7 +16,10 @@ run: setup data
 	@mkdir -p warehouse
 	@start=$$(date +%s); \
 	$(DBT) build $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' || exit $$?; \
-	$(BIN)/python scripts/summary.py --db $(RATED_EVENTS_DB) --seconds $$(( $$(date +%s) - start ))
+	seconds=$$(( $$(date +%s) - start )); \
+	$(DBT) --quiet source freshness $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' >/dev/null 2>&1; \
+	$(BIN)/python scripts/summary.py --db $(RATED_EVENTS_DB) --seconds $$seconds \
+		--freshness target/sources.json
 
 ## test: the whole suite (pytest incl. dbt builds of test scenarios, sqlfluff, ruff)
 test: setup

@@ -7,6 +7,7 @@ Run by `make run` after `dbt build`; usable on its own:
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="DuckDB warehouse file")
     parser.add_argument("--seconds", type=float, help="wall time of the build, to print")
+    parser.add_argument(
+        "--freshness",
+        type=Path,
+        help="sources.json written by `dbt source freshness`, to report the raw events' freshness",
+    )
     return parser.parse_args()
 
 
@@ -63,6 +69,30 @@ def main() -> None:
         print(f"    {label:<22}{count:>8,}  total {total:>18,.2f}")
     if args.seconds is not None:
         print(f"  dbt build wall time      : {args.seconds:>12.1f} s")
+    if args.freshness is not None:
+        print(freshness_line(args.freshness))
+
+
+def freshness_line(sources_json: Path) -> str:
+    """One line on the raw events' freshness from `dbt source freshness` (against the clock,
+    not as_of: sample data with a fixed as_of is expected to be stale)."""
+    if not sources_json.exists():
+        return "  raw events freshness     : not checked (dbt source freshness did not run)"
+    results = json.loads(sources_json.read_text()).get("results", [])
+    events = [r for r in results if r.get("unique_id", "").endswith(".raw.events")]
+    if not events:
+        return "  raw events freshness     : not checked"
+    result = events[0]
+    if result.get("status") == "runtime error":
+        return f"  raw events freshness     : could not be checked ({result.get('error', '')})"
+    age_hours = result.get("max_loaded_at_time_ago_in_s", 0) / 3600
+    status = {"pass": "fresh", "warn": "WARN: stale", "error": "ERROR: stale"}.get(
+        result.get("status"), result.get("status")
+    )
+    return (
+        f"  raw events freshness     : {status}, latest received_at "
+        f"{result.get('max_loaded_at')} ({age_hours:,.1f} h ago)"
+    )
 
 
 if __name__ == "__main__":

@@ -169,3 +169,32 @@ def test_trace_macro_from_dbt_show(warehouse):
     details = " | ".join(row["detail"] for row in rows)
     assert "PREPAID_COMMIT (K1-jan)" in details and "COMMIT k7-p balance K1" in details
     assert dbt_show(warehouse, "x' or '1'='1") == []
+
+
+def test_source_freshness_is_reported(warehouse):
+    # the raw events' latest received_at is in January 2026: stale against the clock
+    work = warehouse.db_path.parent
+    env = {
+        **os.environ,
+        "RATED_EVENTS_DB": str(warehouse.db_path),
+        "DBT_LOG_PATH": str(work / "logs"),
+    }
+    command = [
+        str(DBT),
+        "source",
+        "freshness",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--vars",
+        json.dumps({"as_of": AS_OF, "raw_data_path": str(work / "raw")}),
+    ]
+    subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, check=False)
+    spec = importlib.util.spec_from_file_location("summary", PROJECT_DIR / "scripts" / "summary.py")
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+    line = summary.freshness_line(work / "target" / "sources.json")
+    assert "ERROR: stale" in line and "2026-01-" in line
