@@ -204,7 +204,8 @@ select * from final
 {% endmacro %}
 
 {% macro default__json_object_field(json, key) %}
-    json_extract({{ json }}, '$."' || replace({{ key }}, '"', '\"') || '"')
+    {#- a JSON Pointer (RFC 6901) names any key exactly: dots, quotes, backslashes, even '' -#}
+    json_extract({{ json }}, '/' || replace(replace({{ key }}, '~', '~0'), '/', '~1'))
 {% endmacro %}
 
 {#- The same for an object that repeats keys: the last occurrence wins (SPEC 8). -#}
@@ -246,7 +247,7 @@ select * from final
 {% endmacro %}
 
 {% macro default__json_object_text_field(json, key) %}
-    json_extract_string({{ json }}, '$."' || replace({{ key }}, '"', '\"') || '"')
+    json_extract_string({{ json }}, '/' || replace(replace({{ key }}, '~', '~0'), '/', '~1'))
 {% endmacro %}
 
 {#- A comparison text as an exact decimal when it is numeric by SPEC 8 (a plain decimal whose

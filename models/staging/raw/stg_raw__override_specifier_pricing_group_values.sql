@@ -20,7 +20,7 @@ final as (
         override_id,
         specifier_index,
         pricing_group_key,
-        {{ json_value_text("json_extract(pricing_group_values, '$.\"' || replace(pricing_group_key, '\"', '\\\"') || '\"')") }} as value_text
+        {{ json_value_text(json_object_field('pricing_group_values', 'pricing_group_key')) }} as value_text
     from named_keys
 )
 

@@ -1,0 +1,656 @@
+"""Spend rollups (SPEC 5): the spend_rollup macro and the rpt_ views against sums computed in
+Python from the rated events marts' rows.
+
+One `dbt build` of a small scenario (two customers, a tiered and a flat product, a prepaid
+commit and a credit, three monthly periods: January and February finalized at as_of, March
+draft; events with ordinary and odd property keys). Every macro call under test is compiled by
+one `dbt compile --inline` (the calls separated by markers) and run read-only with duckdb; one
+call also goes through `dbt show --inline` as an analyst would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import duckdb
+import pytest
+from dbt_runner import DBT, PROJECT_DIR, DbtRun, dbt_build
+from scenario import Scenario, event, parse_utc, write_raw
+
+AS_OF = "2026-03-10T00:00:00Z"
+MEASURES = (
+    "amount",
+    "overage_amount",
+    "covered_amount",
+    "quantity",
+    "rated_event_count",
+    "usage_event_count",
+)
+MONEY = "DECIMAL(38,12)"
+
+# property keys a dimension or filter must survive: JSON path syntax, quotes of both kinds, a
+# space, SQL injection, JSON pointer syntax, a leading '$', and the empty key
+DOT_KEY = "a.b"
+QUOTE_KEY = 'q"uote'
+APOSTROPHE_KEY = "it's"
+SPACE_KEY = "sp ace"
+INJECTION_KEY = "x'); drop table fct_rated_events_draft; --"
+POINTER_KEY = "/p~th"
+DOLLAR_KEY = "$.region"
+EMPTY_KEY = ""
+ODD_KEYS = (
+    DOT_KEY,
+    QUOTE_KEY,
+    APOSTROPHE_KEY,
+    SPACE_KEY,
+    INJECTION_KEY,
+    POINTER_KEY,
+    DOLLAR_KEY,
+    EMPTY_KEY,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario
+# --------------------------------------------------------------------------------------------
+
+
+def configuration() -> Scenario:
+    """Two customers on one rate card: tokens (per 1,000; priced by model, tiered for `big`) and
+    API calls (COUNT, flat); customer a has a prepaid commit, customer b a credit."""
+    scenario = Scenario(
+        customers=[
+            {"id": "ru-a", "name": "Alpha", "ingest_aliases": []},
+            {"id": "ru-b", "name": "Beta", "ingest_aliases": []},
+        ],
+        billable_metrics=[
+            {
+                "id": "ru-m-tokens",
+                "name": "tokens",
+                "event_type_filter": {"in_values": ["ru-llm"]},
+                "property_filters": [],
+                "aggregation_type": "SUM",
+                "aggregation_key": "tokens",
+                "group_keys": [],
+            },
+            {
+                "id": "ru-m-calls",
+                "name": "calls",
+                "event_type_filter": {"in_values": ["ru-api"]},
+                "property_filters": [],
+                "aggregation_type": "COUNT",
+                "aggregation_key": None,
+                "group_keys": [],
+            },
+        ],
+        products=[
+            {
+                "id": "ru-p-tokens",
+                "name": "tokens",
+                "type": "USAGE",
+                "billable_metric_id": "ru-m-tokens",
+                "quantity_conversion": {"conversion_factor": 1000, "operation": "DIVIDE"},
+                "quantity_rounding": None,
+                "pricing_group_key": ["model"],
+                "presentation_group_key": ["region"],
+                "tags": [],
+            },
+            {
+                "id": "ru-p-calls",
+                "name": "calls",
+                "type": "USAGE",
+                "billable_metric_id": "ru-m-calls",
+                "quantity_conversion": None,
+                "quantity_rounding": None,
+                "pricing_group_key": None,
+                "presentation_group_key": None,
+                "tags": [],
+            },
+        ],
+        rate_cards=[
+            {
+                "id": "ru-rc",
+                "name": "rollups",
+                "fiat_credit_type_id": "USD_CENTS",
+                "credit_type_conversions": [],
+            }
+        ],
+    )
+    for product_id, price, tiers, groups in (
+        ("ru-p-tokens", "2.5", None, None),
+        ("ru-p-tokens", None, [{"size": 10, "price": 5}, {"price": "3.25"}], {"model": "big"}),
+        ("ru-p-calls", "0.1", None, None),
+    ):
+        scenario.rates.append(
+            {
+                "rate_card_id": "ru-rc",
+                "product_id": product_id,
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "entitled": True,
+                "rate_type": "TIERED" if tiers else "FLAT",
+                "price": price,
+                "tiers": tiers,
+                "pricing_group_values": groups,
+                "credit_type_id": None,
+            }
+        )
+    for customer in ("a", "b"):
+        scenario.contracts.append(
+            {
+                "id": f"ru-ct-{customer}",
+                "customer_id": f"ru-{customer}",
+                "rate_card_id": "ru-rc",
+                "starting_at": "2026-01-01T00:00:00Z",
+                "ending_before": None,
+                "usage_statement_schedule": {
+                    "frequency": "MONTHLY",
+                    "day": "FIRST_OF_MONTH",
+                    "billing_anchor_date": None,
+                },
+                "multiplier_override_prioritization": None,
+            }
+        )
+    segment = {"starting_at": "2026-01-01T00:00:00Z", "ending_before": "2026-04-01T00:00:00Z"}
+    scenario.commits.append(
+        {
+            "id": "ru-commit",
+            "contract_id": "ru-ct-a",
+            "type": "PREPAID",
+            "name": "commit",
+            "product_id": "ru-p-tokens",
+            "access_schedule": {"schedule_items": [{"id": "ru-commit-s", "amount": 40, **segment}]},
+            "invoice_schedule": None,
+            "applicable_product_ids": None,
+            "applicable_product_tags": None,
+            "priority": None,
+        }
+    )
+    scenario.credits.append(
+        {
+            "id": "ru-credit",
+            "contract_id": "ru-ct-b",
+            "name": "credit",
+            "product_id": "ru-p-tokens",
+            "access_schedule": {
+                "schedule_items": [{"id": "ru-credit-s", "amount": "15.5", **segment}]
+            },
+            "applicable_product_ids": None,
+            "applicable_product_tags": None,
+            "priority": None,
+        }
+    )
+    return scenario
+
+
+def stamp(month: int, day: int, hour: int, minute: int, second: int = 0) -> str:
+    return f"2026-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+def events() -> list[dict]:
+    rows = []
+    regions = ["us", "eu", "ap", None, "MISSING"]  # None: a JSON null; MISSING: no key
+    models = ["small", "big", "small", "MISSING"]
+    for i in range(48):
+        month = 1 + i % 3
+        day = 1 + (i * 5) % 9  # March stays before as_of
+        # pairs of events in the same minute, some in the same hour
+        hour, minute = (i // 2) % 5, (i // 2) % 3 * 20
+        customer = "ru-a" if i % 4 < 2 else "ru-b"
+        properties: dict = {"tokens": 1000 * (1 + i % 7)}
+        if regions[i % 5] != "MISSING":
+            properties["region"] = regions[i % 5]
+        if models[i % 4] != "MISSING":
+            properties["model"] = models[i % 4]
+        properties["status"] = "ok" if i % 3 else "error"  # a property named like a mart column
+        properties["size"] = [5, 5.0, "5", 2.50][i % 4]  # all read "5", except 2.50 -> "2.5"
+        properties[ODD_KEYS[i % len(ODD_KEYS)]] = f"v{i % 3}"
+        if i % 6 == 0:
+            properties[DOT_KEY] = "dotted"
+        rows.append(
+            event(
+                f"ru-llm-{i}",
+                customer,
+                "ru-llm",
+                stamp(month, day, hour, minute, i % 50),
+                properties,
+                parse_utc(stamp(month, day, hour, minute, i % 50)) + timedelta(minutes=2),
+            )
+        )
+    # repeated keys: the last one wins (SPEC 8), in rating and in rollups alike
+    for i, text in enumerate(
+        [
+            '{"tokens": 4000, "region": "us", "model": "small", "region": "eu", "sp ace": 1}',
+            '{"tokens": 2000, "region": "ap", "region": null, "a.b": "x", "a.b": "y"}',
+        ]
+    ):
+        rows.append(
+            event(f"ru-dup-{i}", "ru-a", "ru-llm", stamp(2, 3, 7, 7), text, stamp(2, 3, 7, 9))
+        )
+    for i in range(12):
+        rows.append(
+            event(
+                f"ru-api-{i}",
+                "ru-b" if i % 3 else "ru-a",
+                "ru-api",
+                stamp(1 + i % 3, 2 + i % 5, 10, 5 * i),
+                {"endpoint": ["/v1/chat", "/v1/files"][i % 2], "region": "eu", "status": "ok"},
+                stamp(1 + i % 3, 2 + i % 5, 10, 5 * i + 1),
+            )
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> DbtRun:
+    scenario = configuration()
+    scenario.add_events(events())
+    root = tmp_path_factory.mktemp("rollups")
+    write_raw(root / "raw", scenario)
+    run = dbt_build(root / "raw", root, AS_OF)
+    assert run.returncode == 0, run.output[-3000:]
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# The reference: sums in Python over the marts' rows
+# --------------------------------------------------------------------------------------------
+
+
+def canonical_number(text: str) -> str:
+    """SPEC 8's comparison text of a JSON number (exact for the scenario's small values)."""
+    value = Decimal(text).normalize()
+    return format(value, "f") if value != value.to_integral() else str(int(value))
+
+
+def property_text(properties: str, key: str) -> str | None:
+    """A property's text as the rollups read it: strings as is, numbers canonical, JSON null or
+    absent -> None, the last of repeated keys."""
+    value = json.loads(properties, parse_float=str, parse_int=str).get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    raw = json.loads(properties).get(key)
+    return value if isinstance(raw, str) else canonical_number(value)
+
+
+def truncate(moment: datetime, grain: str | None) -> datetime | None:
+    if grain is None:
+        return None
+    if grain == "minute":
+        return moment.replace(second=0, microsecond=0)
+    if grain == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def mart_rows(run: DbtRun) -> list[dict]:
+    columns = (
+        "status, event_timestamp, customer_id, contract_id, product_id, invoice_id, "
+        "billing_period_start, billing_period_end, credit_type_id, coverage, event_type, "
+        "cast(pricing_group_values as varchar) as pricing_group_values, "
+        "cast(properties as varchar) as properties, amount, quantity, event_id"
+    )
+    return run.query_dicts(
+        f"select {columns} from fct_rated_events_draft "
+        f"union all select {columns} from fct_rated_events_finalized"
+    )
+
+
+def field_value(row: dict, field) -> str | None:
+    """A dimension or filter of the macro's spec language, read from a mart row."""
+    if isinstance(field, dict):
+        if "property" in field:
+            return property_text(row["properties"], field["property"])
+        if "pricing_group" in field:
+            groups = row["pricing_group_values"]
+            return None if groups is None else json.loads(groups).get(field["pricing_group"])
+        return row[field["column"]]
+    return row[field] if field in row else property_text(row["properties"], field)
+
+
+def expected(
+    rows: list[dict], grain, dimensions: list, status: str = "all", filters=None
+) -> dict[tuple, tuple]:
+    wanted = {"all": ("DRAFT", "FINALIZED"), "draft": ("DRAFT",), "finalized": ("FINALIZED",)}
+    conditions = []
+    for field, values in (filters or {}).items():
+        allowed = values if isinstance(values, list) else [values]
+        conditions.append((field, [None if v is None else str(v) for v in allowed]))
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row["status"] not in wanted[status]:
+            continue
+        if any(field_value(row, field) not in allowed for field, allowed in conditions):
+            continue
+        key = tuple(field_value(row, dimension) for dimension in dimensions)
+        period = truncate(row["event_timestamp"], grain)
+        groups[(() if grain is None else (period,)) + key].append(row)
+    return {
+        key: (
+            sum((r["amount"] for r in members), Decimal(0)),
+            sum((r["amount"] for r in members if r["coverage"] == "OVERAGE"), Decimal(0)),
+            sum((r["amount"] for r in members if r["coverage"] != "OVERAGE"), Decimal(0)),
+            sum((r["quantity"] for r in members), Decimal(0)),
+            len(members),
+            len({r["event_id"] for r in members}),
+        )
+        for key, members in groups.items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Running the macro
+# --------------------------------------------------------------------------------------------
+
+MARKER = "-- rollup case boundary"
+
+
+def dbt_env(run: DbtRun) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RATED_EVENTS_DB": str(run.db_path),
+        "DBT_LOG_PATH": str(run.db_path.parent / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_command(run: DbtRun, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(run.db_path.parent / "target"),
+        "--vars",
+        json.dumps({"as_of": AS_OF}),
+        "--quiet",
+        "--output",
+        "json",
+    ]
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=dbt_env(run), capture_output=True, text=True, check=False
+    )
+
+
+def json_output(completed: subprocess.CompletedProcess) -> dict:
+    """The JSON document `--quiet --output json` prints."""
+    return json.loads(completed.stdout[completed.stdout.index("{") :])
+
+
+def jinja(value) -> str:
+    """A Python value as a Jinja literal (JSON is Jinja, except for null -> none)."""
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return "[" + ", ".join(jinja(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{jinja(k)}: {jinja(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+def macro_call(grain, dimensions, status="all", filters=None) -> str:
+    return (
+        f"{{{{ spend_rollup({jinja(grain)}, {jinja(dimensions)}, status={jinja(status)}, "
+        f"filters={jinja(filters)}) }}}}"
+    )
+
+
+def compile_inline(run: DbtRun, sql: str) -> subprocess.CompletedProcess:
+    return dbt_command(run, "compile", "--inline", sql)
+
+
+def compiled_text(completed: subprocess.CompletedProcess) -> str:
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return json_output(completed)["compiled"]
+
+
+def result_map(run: DbtRun, sql: str, grain, dimensions) -> dict[tuple, tuple]:
+    with duckdb.connect(str(run.db_path), read_only=True) as connection:
+        cursor = connection.execute(sql)
+        names = [column[0] for column in cursor.description]
+        types = {column[0]: str(column[1]) for column in cursor.description}
+        rows = cursor.fetchall()
+    width = len(dimensions) + (0 if grain is None else 1)
+    assert names[width:] == list(MEASURES)
+    for measure in ("amount", "overage_amount", "covered_amount", "quantity"):
+        assert types[measure] == MONEY, types
+    result = {}
+    for row in rows:
+        assert tuple(row[:width]) not in result
+        result[tuple(row[:width])] = tuple(row[width:])
+    return result
+
+
+# grain, dimensions, status, filters
+CASES = [
+    ("day", ["customer_id", "region"], "all", None),
+    ("minute", ["customer_id"], "all", None),
+    ("hour", ["product_id", "model"], "draft", None),
+    ("week", ["customer_id", "coverage"], "finalized", None),
+    ("month", ["customer_id", "product_id", "credit_type_id"], "finalized", None),
+    (None, ["contract_id", "billing_period_start", "billing_period_end", "status"], "all", None),
+    ("month", ["size"], "all", None),
+    ("day", [{"pricing_group": "model"}, "pricing_group_values"], "all", None),
+    ("month", [{"property": "status", "name": "api_status"}, "status"], "all", None),
+    ("month", [{"column": "event_type"}], "all", {"region": ["eu", None]}),
+    ("day", ["region"], "all", {"customer_id": "ru-a", "model": ["big", "small"]}),
+    ("hour", [], "all", {"coverage": "OVERAGE", "size": 5}),
+    ("month", [], "draft", {"region": []}),
+    (None, ["customer_id"], "all", {DOT_KEY: "dotted"}),
+    *[
+        ("month", [{"property": key, "name": f"odd_{n}"}], "all", None)
+        for n, key in enumerate(ODD_KEYS)
+    ],
+    *[("day", [key], "all", None) for key in ODD_KEYS if key],
+    *[("month", ["customer_id"], "all", {key: ["v1", "v2"]}) for key in ODD_KEYS if key],
+]
+
+
+@pytest.fixture(scope="module")
+def compiled_cases(warehouse) -> list[str]:
+    calls = [macro_call(*case) for case in CASES]
+    text = compiled_text(compile_inline(warehouse, f"\n{MARKER}\n".join(calls)))
+    parts = text.split(MARKER)
+    assert len(parts) == len(CASES)
+    return parts
+
+
+@pytest.mark.parametrize("index", range(len(CASES)))
+def test_macro_matches_python_sums(warehouse, compiled_cases, index):
+    grain, dimensions, status, filters = CASES[index]
+    rows = mart_rows(warehouse)
+    actual = result_map(warehouse, compiled_cases[index], grain, dimensions)
+    wanted = expected(rows, grain, dimensions, status, filters)
+    assert actual == wanted
+    if filters is None and wanted:
+        # the cases cover real data: more than one group, and every row is counted
+        total = expected(rows, None, [], status)
+        assert sum(v[4] for v in wanted.values()) == total[()][4]
+
+
+def test_scenario_has_what_the_cases_need(warehouse):
+    rows = mart_rows(warehouse)
+    assert {r["status"] for r in rows} == {"DRAFT", "FINALIZED"}
+    assert {r["coverage"] for r in rows} >= {"OVERAGE", "PREPAID_COMMIT", "CREDIT"}
+    assert len(rows) > len({r["event_id"] for r in rows})  # tiers and splits
+    for key in ODD_KEYS:
+        assert any(property_text(r["properties"], key) for r in rows), key
+    # repeated keys: the last one wins
+    dup = [r for r in rows if r["properties"].count('"region"') == 2]
+    assert {property_text(r["properties"], "region") for r in dup} == {"eu", None}
+
+
+def test_odd_keys_are_named_by_the_key(warehouse, compiled_cases):
+    index = CASES.index(("day", [QUOTE_KEY], "all", None))
+    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
+        names = [c[0] for c in connection.execute(compiled_cases[index]).description]
+    assert names[:2] == ["period_start", QUOTE_KEY]
+    # the injection-like key was only ever a literal: the mart is still there
+    assert warehouse.query("select count(*) from fct_rated_events_draft")[0][0] > 0
+
+
+def test_dbt_show_inline(warehouse):
+    completed = dbt_command(
+        warehouse,
+        "show",
+        "--inline",
+        macro_call("month", ["customer_id"], "all", None),
+        "--limit",
+        "100",
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    shown = json_output(completed)["show"]
+    wanted = expected(mart_rows(warehouse), "month", ["customer_id"])
+    assert len(shown) == len(wanted)
+    for row in shown:
+        period = datetime.fromisoformat(str(row["period_start"]).replace("Z", ""))
+        assert Decimal(str(row["amount"])) == wanted[(period, row["customer_id"])][0]
+
+
+# compiles several inline queries in one dbt process (each a separate dbt invocation; partial
+# parsing makes the later ones quick) and prints, per query, whether it compiled and dbt's messages
+COMPILE_EACH = """
+import json, sys
+from dbt.cli.main import dbtRunner
+args, queries = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+results = []
+for query in queries:
+    messages = []
+    runner = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)])
+    result = runner.invoke(["compile", "--inline", query, *args])
+    results.append({"success": result.success, "messages": "\\n".join(messages)})
+print(json.dumps(results))
+"""
+
+BAD_CALLS = [
+    ("spend_rollup('fortnight', ['customer_id'])", 'unknown grain "fortnight"'),
+    ("spend_rollup('day', ['customer_id'], status='void')", 'unknown status "void"'),
+    ("spend_rollup('day', [{'column': 'no_such_column'}])", "is not a rated events column"),
+    ("spend_rollup('day', ['amount'])", 'two output columns would be named "amount"'),
+    ("spend_rollup('day', ['region', 'REGION'])", "two output columns would be named"),
+    ("spend_rollup('day', [''])", "an empty property key needs a name"),
+    ("spend_rollup('day', [{'property': 'a', 'column': 'b'}])", "exactly one of"),
+    ("spend_rollup('day', [], filters='region')", "filters must be"),
+]
+
+
+def test_bad_arguments_fail_at_compile_time(warehouse):
+    args = [
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(warehouse.db_path.parent / "target"),
+        "--vars",
+        json.dumps({"as_of": AS_OF}),
+    ]
+    queries = ["{{ " + call + " }}" for call, _ in BAD_CALLS]
+    completed = subprocess.run(
+        [str(DBT.parent / "python"), "-c", COMPILE_EACH, json.dumps(args), json.dumps(queries)],
+        cwd=PROJECT_DIR,
+        env=dbt_env(warehouse),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = json.loads(completed.stdout.strip().splitlines()[-1])
+    for (call, message), result in zip(BAD_CALLS, results, strict=True):
+        assert not result["success"], call
+        assert message in result["messages"], (call, result["messages"][-2000:])
+
+
+# --------------------------------------------------------------------------------------------
+# The ready views
+# --------------------------------------------------------------------------------------------
+
+VIEWS = {
+    "rpt_spend_by_customer_product_day": (
+        "day",
+        ["customer_id", "product_id", "credit_type_id"],
+        "all",
+    ),
+    "rpt_spend_by_customer_month_finalized": (
+        "month",
+        ["customer_id", "credit_type_id"],
+        "finalized",
+    ),
+    "rpt_spend_by_contract_billing_period": (
+        None,
+        [
+            "customer_id",
+            "contract_id",
+            "invoice_id",
+            "billing_period_start",
+            "billing_period_end",
+            "status",
+            "credit_type_id",
+        ],
+        "all",
+    ),
+    "rpt_spend_by_product_pricing_group_hour": (
+        "hour",
+        ["product_id", "pricing_group_values", "credit_type_id"],
+        "all",
+    ),
+}
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_views_match_python_sums(warehouse, view):
+    grain, dimensions, status = VIEWS[view]
+    actual = result_map(warehouse, f"select * from {view}", grain, dimensions)
+    assert actual == expected(mart_rows(warehouse), grain, dimensions, status)
+
+
+def test_dimension_view_matches_python_sums(warehouse):
+    rows = mart_rows(warehouse)
+    keys = warehouse.query("select distinct dimension_key from rpt_spend_by_dimension_day")
+    assert "region" in {k for (k,) in keys} and "status" in {k for (k,) in keys}
+    for (key,) in keys:
+        actual = result_map(
+            warehouse,
+            "select * exclude (dimension_key) from rpt_spend_by_dimension_day "
+            f"where dimension_key = '{key}'",
+            None,
+            ["dimension_value", "period_start", "credit_type_id"],
+        )
+        wanted = {
+            (value, period, credit): measures
+            for (period, value, credit), measures in expected(
+                rows, "day", [{"property": key}, "credit_type_id"]
+            ).items()
+        }
+        assert actual == wanted, key
+
+
+def test_rollups_reconcile_with_the_invoices(warehouse):
+    # the billing-period view's amount per invoice is the invoice's USAGE lines
+    mismatches = warehouse.query(
+        """
+        select rollup.invoice_id, rollup.amount, lines.amount
+        from rpt_spend_by_contract_billing_period as rollup
+        left join (
+            select invoice_id, sum(amount) as amount
+            from fct_invoice_line_items where line_type = 'USAGE' group by invoice_id
+        ) as lines on rollup.invoice_id = lines.invoice_id
+        where abs(rollup.amount - coalesce(lines.amount, 0)) > 0.000001
+        """
+    )
+    assert mismatches == []
