@@ -220,3 +220,29 @@ def test_net_billed_spend_is_what_the_invoices_bill(warehouse):
         for row in rows
     }
     assert actual == {(month, customer): amount for month, customer, amount in invoiced}
+
+
+def test_semantic_layer_equals_the_rollup_macro(warehouse):
+    # the same cut both ways: spend by hour and customer, all rated events
+    from test_rollups import compile_inline, compiled_text, macro_call, result_map
+
+    sql = compiled_text(compile_inline(warehouse, macro_call("hour", ["customer_id"])))
+    macro = result_map(warehouse, sql, "hour", ["customer_id"])
+    rows = mf_csv(
+        warehouse,
+        "versus_macro",
+        "--metrics",
+        "spend,overage_spend,covered_spend,quantity,rated_events,usage_events",
+        "--group-by",
+        "metric_time__hour,customer",
+    )
+    names = ("spend", "overage_spend", "covered_spend", "quantity", "rated_events", "usage_events")
+    semantic = {
+        (row["metric_time__hour"], row["customer"]): tuple(as_decimals(row, names).values())
+        for row in rows
+    }
+    assert semantic == {
+        (str(hour), customer): tuple(Decimal(value) for value in values)
+        for (hour, customer), values in macro.items()
+    }
+    assert len(semantic) > 10
