@@ -74,39 +74,7 @@ computed as (
 final as (
     select * from computed
     union all
-    select
-        rated_event_id,
-        unsplit_rated_event_id,
-        transaction_id,
-        customer_id,
-        contract_id,
-        invoice_id,
-        billing_period_start,
-        billing_period_end,
-        finalized_at,
-        true as is_finalized,
-        event_type,
-        event_timestamp,
-        received_at,
-        billable_metric_id,
-        product_id,
-        component,
-        tier_index,
-        quantity,
-        unit_price,
-        amount,
-        credit_type_id,
-        coverage,
-        balance_id,
-        balance_segment_id,
-        pricing_group_values,
-        presentation_group_values,
-        properties,
-        'FINALIZED' as status,
-        event_id,
-        source_file,
-        source_row
-    from recorded
+    select * from recorded
 )
 
 select * from final

@@ -1,5 +1,5 @@
 -- One row per rated event already written to fct_rated_events_finalized by an earlier run
--- (SPEC 5): finalized history as recorded. Later runs take these rows as they are, whatever
+-- (SPEC 5): finalized history as recorded, in int_rated_events' columns. Later runs take these rows as they are, whatever
 -- the configuration says now, and open periods draw balances down from what they consumed.
 -- Read without a ref (see recorded_relation); empty on a fresh warehouse.
 -- The Jinja branch picks one of two CTEs, so the layout follows the branch.
@@ -20,6 +20,7 @@ recorded as (
         cast(null as timestamp) as billing_period_start,
         cast(null as timestamp) as billing_period_end,
         cast(null as timestamp) as finalized_at,
+        cast(null as boolean) as is_finalized,
         cast(null as {{ dbt.type_string() }}) as event_type,
         cast(null as timestamp) as event_timestamp,
         cast(null as timestamp) as received_at,
@@ -37,6 +38,7 @@ recorded as (
         cast(null as {{ dbt.type_string() }}) as pricing_group_values,
         cast(null as {{ dbt.type_string() }}) as presentation_group_values,
         cast(null as {{ dbt.type_string() }}) as properties,
+        cast(null as {{ dbt.type_string() }}) as status,
         cast(null as {{ dbt.type_string() }}) as event_id,
         cast(null as {{ dbt.type_string() }}) as source_file,
         cast(null as bigint) as source_row
@@ -54,6 +56,7 @@ recorded as (
         billing_period_start,
         billing_period_end,
         finalized_at,
+        true as is_finalized,
         event_type,
         event_timestamp,
         received_at,
@@ -71,6 +74,7 @@ recorded as (
         cast(pricing_group_values as {{ dbt.type_string() }}) as pricing_group_values,
         cast(presentation_group_values as {{ dbt.type_string() }}) as presentation_group_values,
         cast(properties as {{ dbt.type_string() }}) as properties,
+        status,
         event_id,
         source_file,
         source_row
