@@ -35,6 +35,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sqlsafe import quote_literal  # noqa: E402
+
 CONFIG_FILES = (
     "customers",
     "billable_metrics",
@@ -1713,8 +1716,8 @@ def add_day(out: Path, as_of: datetime) -> tuple[Path, int]:
                 where received_at > ?::timestamptz - interval 1 day
                     and received_at <= ?::timestamptz
                 order by filename, file_row_number
-            ) to '{target}' (format parquet)
-            """.replace("{target}", str(target).replace("'", "''")),
+            ) to {{target}} (format parquet)
+            """.replace("{{target}}", quote_literal(str(target))),
             [day, str(out / "events" / "*.parquet"), as_of, as_of],
         )
         rows = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchone()[0]
