@@ -17,20 +17,59 @@ unit_cost_dimensions as (
     select * from {{ ref('stg_raw__unit_cost_dimensions') }}
 ),
 
-candidates as (
+costed_rated_events as (
+    -- only the products some unit cost is for
     select
-        rated_events.rated_event_id,
-        rated_events.quantity,
-        rated_events.properties,
+        rated_event_id,
+        product_id,
+        event_timestamp,
+        quantity,
+        properties,
+        coalesce({{ has_duplicate_json_keys('properties') }}, false) as has_duplicate_keys
+    from rated_events
+    where product_id in (select unit_costs.product_id from unit_costs)
+),
+
+cost_keys as (
+    select distinct dimension_key from unit_cost_dimensions
+),
+
+event_values as (
+    -- each rated event's comparison text for every key some unit cost names, parsed once per
+    -- (event, key); of duplicate keys the last wins (SPEC 8), looked up the slow way only then
+    select
+        costed_rated_events.rated_event_id,
+        cost_keys.dimension_key,
+        {{ json_value_text(json_object_field('costed_rated_events.properties', 'cost_keys.dimension_key')) }}
+            as value_text
+    from costed_rated_events
+    cross join cost_keys
+    where not costed_rated_events.has_duplicate_keys
+    union all
+    select
+        costed_rated_events.rated_event_id,
+        cost_keys.dimension_key,
+        {{ json_value_text(json_object_field_last('costed_rated_events.properties', 'cost_keys.dimension_key')) }}
+            as value_text
+    from costed_rated_events
+    cross join cost_keys
+    where costed_rated_events.has_duplicate_keys
+),
+
+candidates as (
+    -- narrow rows: a rated event's product usually has a handful of unit costs
+    select
+        costed_rated_events.rated_event_id,
+        costed_rated_events.quantity,
         unit_costs.unit_cost_id,
         unit_costs.cost_per_unit,
         unit_costs.dimension_count,
         unit_costs.line_number
-    from rated_events
+    from costed_rated_events
     inner join unit_costs
-        on rated_events.product_id = unit_costs.product_id
-        and rated_events.event_timestamp >= unit_costs.starting_at
-        and (unit_costs.ending_before is null or rated_events.event_timestamp < unit_costs.ending_before)
+        on costed_rated_events.product_id = unit_costs.product_id
+        and costed_rated_events.event_timestamp >= unit_costs.starting_at
+        and (unit_costs.ending_before is null or costed_rated_events.event_timestamp < unit_costs.ending_before)
 ),
 
 matched_dimensions as (
@@ -40,8 +79,10 @@ matched_dimensions as (
         count(*) as matched_count
     from candidates
     inner join unit_cost_dimensions on candidates.unit_cost_id = unit_cost_dimensions.unit_cost_id
-    where {{ json_value_text(json_object_field_last('candidates.properties', 'unit_cost_dimensions.dimension_key')) }}
-        = unit_cost_dimensions.value_text
+    inner join event_values
+        on candidates.rated_event_id = event_values.rated_event_id
+        and unit_cost_dimensions.dimension_key = event_values.dimension_key
+        and unit_cost_dimensions.value_text = event_values.value_text
     group by candidates.rated_event_id, candidates.unit_cost_id
 ),
 
