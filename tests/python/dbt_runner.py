@@ -32,7 +32,7 @@ class DbtRun:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def dbt_build(
+def build_invocation(
     raw_path: Path,
     work_dir: Path,
     as_of: str,
@@ -40,8 +40,9 @@ def dbt_build(
     select: str | None = None,
     db_name: str = "warehouse.duckdb",
     flags: tuple[str, ...] = (),
-) -> DbtRun:
-    """`dbt build` of the project on `raw_path` at `as_of`; the warehouse lives in work_dir."""
+) -> tuple[list[str], dict[str, str], Path]:
+    """The `dbt build` command line, environment and warehouse path of one test build."""
+
     work_dir.mkdir(parents=True, exist_ok=True)
     db_path = work_dir / db_name
     variables = {"as_of": as_of, "raw_data_path": str(raw_path), **(extra_vars or {})}
@@ -68,6 +69,22 @@ def dbt_build(
         # would otherwise run against tables this build never made
         command += ["--select", select, "--indirect-selection", "cautious"]
     command += list(flags)
+    return command, env, db_path
+
+
+def dbt_build(
+    raw_path: Path,
+    work_dir: Path,
+    as_of: str,
+    extra_vars: dict | None = None,
+    select: str | None = None,
+    db_name: str = "warehouse.duckdb",
+    flags: tuple[str, ...] = (),
+) -> DbtRun:
+    """`dbt build` of the project on `raw_path` at `as_of`; the warehouse lives in work_dir."""
+    command, env, db_path = build_invocation(
+        raw_path, work_dir, as_of, extra_vars, select, db_name, flags
+    )
     completed = subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )

@@ -12,7 +12,6 @@ equal the reference (the run_* provenance columns name the run and are left out)
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -23,21 +22,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from dbt_runner import PROJECT_DIR, build_invocation, dbt_build
 from scenario import write_raw
-from test_finalization import T1, scenario_at_t1
+from test_finalization import MARTS, T1, scenario_at_t1
 
 T0 = "2026-01-20T00:00:00Z"  # January still open: nothing finalized yet
 
-MARTS = (
-    "fct_rated_events_draft",
-    "fct_rated_events_finalized",
-    "fct_invoices",
-    "fct_invoice_line_items",
-    "fct_event_outcomes",
-    "fct_errored_events",
-    "fct_balance_ledger",
-)
 RUN_COLUMNS = ("run_as_of", "run_invocation_id", "run_config_hash")
 FINALIZED_START = "START sql incremental model main.fct_rated_events_finalized"
 FINALIZED_DONE = "OK created sql incremental model main.fct_rated_events_finalized"
@@ -48,26 +38,9 @@ class Build:
     """`dbt build` in its own process group, its output read line by line as it comes."""
 
     def __init__(self, raw: Path, work: Path, as_of: str, db_path: Path | None = None):
-        work.mkdir(parents=True, exist_ok=True)
-        self.db_path = db_path or work / "warehouse.duckdb"
-        env = {
-            **os.environ,
-            "RATED_EVENTS_DB": str(self.db_path),
-            "DBT_LOG_PATH": str(work / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        command = [
-            str(DBT),
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(work / "target"),
-            "--vars",
-            json.dumps({"as_of": as_of, "raw_data_path": str(raw)}),
-        ]
+        command, env, default_db = build_invocation(raw, work, as_of)
+        self.db_path = db_path or default_db
+        env["RATED_EVENTS_DB"] = str(self.db_path)
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             command,
