@@ -72,9 +72,15 @@ computed as (
 ),
 
 final as (
-    select * from computed
+    select
+        computed.*,
+        false as is_recorded
+    from computed
     union all
-    select * from recorded
+    select
+        recorded.*,
+        true as is_recorded
+    from recorded
 )
 
 select * from final
