@@ -6,7 +6,7 @@
 with
 
 rated_events as (
-    select * from {{ ref('int_rated_events') }}
+    select * from {{ ref('int_rated_events_with_history') }}
 ),
 
 unit_costs as (
