@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ MARTS = (
     "fct_deferred_revenue",
     "dim_balances",
     "dim_contracts",
+    "int_rated_event_costs",
 )
 RUN_COLUMNS = {"run_as_of", "run_invocation_id", "run_config_hash", "run_inputs_hash"}
 DECIDED_SQL = "select count(*) from int_usage_events_validated where not is_settled"
@@ -149,16 +151,27 @@ def test_changed_inputs_or_as_of_moving_back_decide_everything_again(days, tmp_p
         first["name"] = first.get("name", "") + " (renamed)"
         customers.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
 
+    def raise_a_unit_cost() -> None:
+        unit_costs = live / "unit_costs.jsonl"
+        lines = unit_costs.read_text().splitlines()
+        first = json.loads(lines[0])
+        first["cost_per_unit"] = str(Decimal(str(first["cost_per_unit"])) * 2)
+        unit_costs.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+
     for label, as_of, extra, keeps in (
         ("daily_refresh switched off", DAY_2, {"daily_refresh": False}, False),
         # back, but not behind a finalization: recorded history is never ahead of as_of
         ("as_of moved back", "2026-06-02T06:00:00Z", {}, False),
         ("as_of moved forward again", DAY_2, {}, True),
         ("a configuration file changed", DAY_2, {}, False),
+        # margin only: outcomes stand, every cost is computed again
+        ("a unit cost changed", DAY_2, {}, True),
         ("a rating setting changed", DAY_2, {"dedupe_window_days": 20}, False),
     ):
         if label == "a configuration file changed":
             rename_a_customer()
+        if label == "a unit cost changed":
+            raise_a_unit_cost()
         run = build(live, work, as_of, **extra)
         state = settlement(run)
         assert state["keeps_earlier_outcomes"] is keeps, label
@@ -169,5 +182,5 @@ def test_changed_inputs_or_as_of_moving_back_decide_everything_again(days, tmp_p
             assert as_ofs == [(state["run_as_of"],)], label
     # the last run rewrote every outcome under the new setting: as a fresh build would
     full = build(live, tmp_path / "full", DAY_2, dedupe_window_days=20)
-    assert mart_rows(run)["fct_event_outcomes"] == mart_rows(full)["fct_event_outcomes"]
-    assert mart_rows(run)["fct_errored_events"] == mart_rows(full)["fct_errored_events"]
+    for model in ("fct_event_outcomes", "fct_errored_events", "int_rated_event_costs"):
+        assert mart_rows(run)[model] == mart_rows(full)[model], model
