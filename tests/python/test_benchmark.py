@@ -54,3 +54,15 @@ def test_plot_is_a_png(tmp_path, monkeypatch):
     history = [asdict(result(n, n / 1e5, n / 1e6, n / 1e6)) for n in (10**6, 10**7)]
     benchmark.plot(history)
     assert (tmp_path / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_skipped_next_day_is_reported_and_plotted_without_it(tmp_path, monkeypatch):
+    from dataclasses import asdict, replace
+
+    skipped = replace(result(50_000_000, 2500.0, 0.0, 50.0), next_day=None, next_day_events=0)
+    text = benchmark.describe(skipped)
+    assert "not measured (--skip-next-day)" in text
+    assert "Full build / floor: **50.0×**; next-day / full: **not measured**" in text
+    monkeypatch.setattr(benchmark, "PLOT", tmp_path / "plot.png")
+    benchmark.plot([asdict(result(10**6, 10.0, 1.0, 1.0)), asdict(skipped)])
+    assert (tmp_path / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
