@@ -42,6 +42,8 @@ BIN = Path(sys.executable).parent
 RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
 RESULTS_MD = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "img" / "benchmark.png"
+# profiles.yml's defaults, for the floor and the report when the environment does not set them
+DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT = "2", "6GB"
 
 
 @dataclass
@@ -168,8 +170,8 @@ def measure_floor(raw: Path, work: Path) -> Measurement:
         script,
         str(database),
         str(raw / "events" / "*.parquet"),
-        os.environ.get("RATED_EVENTS_THREADS", "2"),
-        os.environ.get("RATED_EVENTS_MEMORY_LIMIT", "8GB"),
+        os.environ.get("RATED_EVENTS_THREADS", DEFAULT_THREADS),
+        os.environ.get("RATED_EVENTS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
     ]
     measured = run_measured(command, dict(os.environ), work / "floor.log")
     database.unlink(missing_ok=True)
@@ -264,8 +266,8 @@ def describe(result: Result) -> str:
         f"### {result.events:,} events — {result.when}",
         "",
         f"Machine: {result.machine}; DuckDB {duckdb.__version__}; threads "
-        f"{os.environ.get('RATED_EVENTS_THREADS', '2')}, memory limit "
-        f"{os.environ.get('RATED_EVENTS_MEMORY_LIMIT', '8GB')}.",
+        f"{os.environ.get('RATED_EVENTS_THREADS', DEFAULT_THREADS)}, memory limit "
+        f"{os.environ.get('RATED_EVENTS_MEMORY_LIMIT', DEFAULT_MEMORY_LIMIT)}.",
         "",
         "| run | wall (s) | events/s | peak memory (MB) | exit |",
         "| --- | ---: | ---: | ---: | ---: |",
