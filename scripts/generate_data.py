@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -161,6 +162,11 @@ COMPANY_WORDS = (
         "Bio",
     ),
 )
+
+
+# above this many events, generate() builds them in a scratch database file under this limit
+IN_MEMORY_EVENTS = 10_000_000
+SCRATCH_MEMORY_LIMIT = "4GB"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1668,18 +1674,36 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     write_config(out, cfg)
     bar = progress or Progress(events)
-    con = duckdb.connect()
+    # up to 10M events the tables live in memory; beyond, in a scratch database beside the
+    # output with a memory limit, so DuckDB spills to disk (50M events in memory outgrow 20 GB)
+    scratch = out.parent / f".{out.name}-generating.duckdb" if events > IN_MEMORY_EVENTS else None
+    if scratch is not None:
+        remove_database(scratch)
+    con = duckdb.connect(str(scratch) if scratch is not None else ":memory:")
     try:
         con.execute(f"set threads = {min(4, os.cpu_count() or 1)}")
         con.execute("set TimeZone = 'UTC'")
         con.execute("set preserve_insertion_order = true")
+        if scratch is not None:
+            con.execute(f"set memory_limit = '{SCRATCH_MEMORY_LIMIT}'")
         build_events(con, cfg, counts, tl, seed, bar.step)
         bar.step(f"writing {events:,} events")
         write_events(con, out, events, bar.show)
     finally:
         con.close()
         bar.close()
+        if scratch is not None:
+            remove_database(scratch)
     return counts
+
+
+def remove_database(path: Path) -> None:
+    """A DuckDB database file with its write-ahead log and spill folder."""
+    for leftover in (path, Path(f"{path}.wal"), Path(f"{path}.tmp")):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def add_day(out: Path, as_of: datetime) -> tuple[Path, int]:

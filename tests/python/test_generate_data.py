@@ -380,6 +380,17 @@ def test_deterministic_for_a_seed(tmp_path: Path) -> None:
     assert other["events/events-00000.parquet"] != first["events/events-00000.parquet"]
 
 
+def test_large_sizes_build_in_a_scratch_database_with_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # beyond IN_MEMORY_EVENTS the events are built in a database file (spilling to disk): the
+    # files must not change, and the scratch database must be gone afterwards
+    in_memory = folder_digest(run(tmp_path / "memory", events=500))
+    monkeypatch.setattr(gen, "IN_MEMORY_EVENTS", 100)
+    assert folder_digest(run(tmp_path / "scratch", events=500)) == in_memory
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["memory", "scratch"]
+
+
 def test_cli_parsing() -> None:
     args = gen.parse_args(["--events", "1e6", "--as-of", "2026-01-01T00:00:00+02:00"])
     assert args.events == 1_000_000 and args.customers == 50 and args.months == 6
