@@ -64,13 +64,17 @@ first_failed_targets as (
         ) as target_rank
     from targets
     where targets.target_status <> 'RATED'
+        -- only the events reported here (about 1 % of them), not every target of every event
+        and targets.event_id in (select outcomes.event_id from outcomes)
 ),
 
 matched_metric_lists as (
+    -- only NO_ACTIVE_CONTRACT details list the matched metrics
     select
         event_id,
         string_agg(billable_metric_id, ', ' order by billable_metric_id) as metric_ids
     from matched
+    where event_id in (select outcomes.event_id from outcomes where outcomes.error_code = 'NO_ACTIVE_CONTRACT')
     group by event_id
 ),
 
