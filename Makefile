@@ -9,7 +9,7 @@ AS_OF ?= 2026-06-15T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 
-.PHONY: run test setup data build lint clean docs docs-static
+.PHONY: run test setup setup-spark data build lint clean docs docs-static
 
 ## run: set up, generate sample data if data/raw is empty, dbt build, print a summary
 run: setup data
@@ -52,6 +52,15 @@ $(VENV)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+## setup-spark: setup, plus the Spark target's pins (requirements-spark.txt: dbt-spark, pyspark;
+## needs Java 17). `make test` and `make run` never install them.
+setup-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.txt
+	@command -v java >/dev/null || { echo "java not found: pyspark needs a Java 17 runtime"; exit 1; }
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
 	@touch $@
 
 data: setup
