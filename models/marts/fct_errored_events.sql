@@ -68,21 +68,21 @@ details as (
                     end
             when 'TIMESTAMP_IN_FUTURE'
                 then
-                    'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
-                    || cast({{ int_var('max_future_hours') }} as varchar) || ' hours after received_at '
-                    || cast(raw_events.received_at as varchar)
+                    'timestamp ' || cast(raw_events.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
+                    || cast({{ int_var('max_future_hours') }} as {{ dbt.type_string() }}) || ' hours after received_at '
+                    || cast(raw_events.received_at as {{ dbt.type_string() }})
             when 'TIMESTAMP_TOO_OLD'
                 then
-                    'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
-                    || cast({{ int_var('max_backdate_days') }} as varchar) || ' days before received_at '
-                    || cast(raw_events.received_at as varchar)
+                    'timestamp ' || cast(raw_events.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
+                    || cast({{ int_var('max_backdate_days') }} as {{ dbt.type_string() }}) || ' days before received_at '
+                    || cast(raw_events.received_at as {{ dbt.type_string() }})
             when 'CUSTOMER_NOT_FOUND'
                 then
                     'customer_id ''' || outcomes.customer_ref || ''' matches no customer id or ingest alias'
             when 'NO_ACTIVE_CONTRACT'
                 then
                     'customer ' || outcomes.customer_id || ' has no contract active at '
-                    || cast(outcomes.event_timestamp as varchar) || ' (matched metrics: '
+                    || cast(outcomes.event_timestamp as {{ dbt.type_string() }}) || ' (matched metrics: '
                     || coalesce(matched_metric_lists.metric_ids, '') || ')'
             when 'NO_RATE'
                 then
@@ -90,7 +90,7 @@ details as (
                         when failed.product_id is null
                             then 'metric ' || failed.billable_metric_id || ' is used by no USAGE product'
                         else 'no entitled rate for product ' || failed.product_id || ' on contract '
-                            || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as varchar)
+                            || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as {{ dbt.type_string() }})
                             || ' for pricing group values ' || failed.pricing_group_values
                     end
             when 'INVALID_AGGREGATION_VALUE'
@@ -100,10 +100,10 @@ details as (
                     || ' property ''' || failed_metric.aggregation_key || '''; got '
                     || coalesce('''' || failed_metric.aggregation_value_text || '''', 'nothing')
             when 'PERIOD_FINALIZED' then
-                'received at ' || cast(outcomes.received_at as varchar) || ', after the billing period ['
-                || cast(failed.billing_period_start as varchar) || ', ' || cast(failed.billing_period_end as varchar)
+                'received at ' || cast(outcomes.received_at as {{ dbt.type_string() }}) || ', after the billing period ['
+                || cast(failed.billing_period_start as {{ dbt.type_string() }}) || ', ' || cast(failed.billing_period_end as {{ dbt.type_string() }})
                 || ') of contract ' || failed.contract_id || ' finalized at '
-                || cast(failed.finalized_at as varchar)
+                || cast(failed.finalized_at as {{ dbt.type_string() }})
         end as error_detail
     from outcomes
     inner join raw_events on outcomes.event_id = raw_events.event_id
