@@ -105,7 +105,7 @@
     {%- set entry = "element_at(filter(map_entries(from_json(" ~ json ~ ", 'map<string,string>')), entry -> entry.key = " ~ key ~ "), -1).value" -%}
     (case
         when {{ entry }} is null then null
-        when element_at(regexp_extract_all({{ json }}, concat('"\\\\Q', {{ key }}, '\\\\E"\\\\s*:\\\\s*(.)'), 1), -1) = '"'
+        when element_at(regexp_extract_all({{ json }}, concat('"\\Q', {{ key }}, '\\E"\\s*:\\s*(.)'), 1), -1) = '"'
             then {{ spark__json_quote(entry) }}
         else {{ entry }}
     end)

@@ -204,3 +204,90 @@
 {% macro default__list_intersect(first, second) %}list_intersect({{ first }}, {{ second }}){% endmacro %}
 
 {% macro spark__list_intersect(first, second) %}array_intersect({{ first }}, {{ second }}){% endmacro %}
+
+{#- Aggregate: the values as a list in ascending order; `distinct` drops repeats. -#}
+{% macro sorted_list_agg(value, distinct=false) %}
+    {{- return(adapter.dispatch('sorted_list_agg', 'rated_events')(value, distinct)) -}}
+{% endmacro %}
+
+{% macro default__sorted_list_agg(value, distinct) %}list({{ 'distinct ' if distinct }}{{ value }} order by {{ value }}){% endmacro %}
+
+{% macro spark__sorted_list_agg(value, distinct) %}array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ value }})){% endmacro %}
+
+{#- Window function: the last non-null value of the frame. -#}
+{% macro last_value_ignore_nulls(value) %}
+    {{- return(adapter.dispatch('last_value_ignore_nulls', 'rated_events')(value)) -}}
+{% endmacro %}
+
+{% macro default__last_value_ignore_nulls(value) %}last_value({{ value }} ignore nulls){% endmacro %}
+
+{% macro spark__last_value_ignore_nulls(value) %}last_value({{ value }}, true){% endmacro %}
+
+{#- dbt's cast on Spark: the contracts' data types name DuckDB's text types (varchar, json),
+    which are `string` on Spark (varchar needs a length there). -#}
+{% macro spark__cast(field, type) %}
+    {%- set spark_type = 'string' if (type | string | trim | lower) in ('varchar', 'json', 'text') else type -%}
+    cast({{ field }} as {{ spark_type }})
+{% endmacro %}
+
+{#- dbt-spark's listagg drops the order by clause (with a warning): collected and sorted. -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) %}
+    {%- if order_by_clause -%}
+        {%- set order_by = modules.re.sub('^\\s*order\\s+by\\s+', '', order_by_clause, flags=modules.re.I) -%}
+        {{- ordered_text_agg(measure, delimiter_text, order_by=order_by) -}}
+    {%- else -%}
+        array_join(collect_list({{ measure }}), {{ delimiter_text }})
+    {%- endif -%}
+{% endmacro %}
+
+{#- Pre-hook of the append-only invoice marts: remove the draft rows a run replaces.
+    Spark's Parquet tables cannot DELETE: the finalized rows are copied aside, the table is
+    overwritten with them, and the copy dropped (not atomic: a crash in between leaves the
+    copy `<table>__finalized`, from which the table can be restored). -#}
+{% macro delete_draft_rows(relation) %}
+    {{- return(adapter.dispatch('delete_draft_rows', 'rated_events')(relation)) -}}
+{% endmacro %}
+
+{% macro default__delete_draft_rows(relation) %}delete from {{ relation }} where status <> 'FINALIZED'{% endmacro %}
+
+{% macro spark__delete_draft_rows(relation) %}
+    {%- if execute -%}
+        {%- set kept = relation.incorporate(path={'identifier': relation.identifier ~ '__finalized'}) -%}
+        {%- do run_query('drop table if exists ' ~ kept) -%}
+        {%- do run_query('create table ' ~ kept ~ " using parquet as select * from " ~ relation ~ " where status = 'FINALIZED'") -%}
+        {%- do run_query('insert overwrite table ' ~ relation ~ ' select * from ' ~ kept) -%}
+        {%- do run_query('drop table ' ~ kept) -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- dbt.datediff as DuckDB's date_diff: the number of `datepart` boundaries crossed (dbt-spark's
+    month difference is fractional-based and differs at month ends). -#}
+{% macro spark__datediff(first_date, second_date, datepart) %}
+    {%- set part = datepart | lower -%}
+    {%- if part == 'day' -%}
+        datediff(cast({{ second_date }} as date), cast({{ first_date }} as date))
+    {%- elif part == 'week' -%}
+        floor(datediff(date_trunc('week', {{ second_date }}), date_trunc('week', {{ first_date }})) / 7)
+    {%- elif part == 'month' -%}
+        ((year({{ second_date }}) - year({{ first_date }})) * 12 + month({{ second_date }}) - month({{ first_date }}))
+    {%- elif part == 'quarter' -%}
+        ((year({{ second_date }}) - year({{ first_date }})) * 4 + quarter({{ second_date }}) - quarter({{ first_date }}))
+    {%- elif part == 'year' -%}
+        (year({{ second_date }}) - year({{ first_date }}))
+    {%- elif part in ('hour', 'minute', 'second') -%}
+        {%- set seconds = {'hour': 3600, 'minute': 60, 'second': 1}[part] -%}
+        cast(floor(unix_seconds(date_trunc('{{ part }}', {{ second_date }})) / {{ seconds }})
+            - floor(unix_seconds(date_trunc('{{ part }}', {{ first_date }})) / {{ seconds }}) as bigint)
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('spark__datediff: unsupported datepart ' ~ datepart) }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- A string literal holding one single quote (Spark does not read '' inside a literal). -#}
+{% macro quote_char() %}
+    {{- return(adapter.dispatch('quote_char', 'rated_events')()) -}}
+{% endmacro %}
+
+{% macro default__quote_char() %}{{ return("''''") }}{% endmacro %}
+
+{% macro spark__quote_char() %}{{ return("'\\''") }}{% endmacro %}

@@ -45,7 +45,7 @@ first_failed_targets as (
 matched_metric_lists as (
     select
         event_id,
-        string_agg(billable_metric_id, ', ' order by billable_metric_id) as metric_ids
+        {{ ordered_text_agg('billable_metric_id', "', '") }} as metric_ids
     from matched
     group by event_id
 ),
@@ -62,7 +62,7 @@ details as (
                         when {{ is_blank('raw_events.event_type') }} then 'event_type is missing'
                         when raw_events.received_at is null then 'received_at is missing'
                         when raw_events.event_timestamp is null
-                            then 'timestamp ' || coalesce('''' || raw_events.timestamp_text || '''', 'null')
+                            then 'timestamp ' || coalesce({{ quote_char() }} || raw_events.timestamp_text || {{ quote_char() }}, 'null')
                                 || ' is not an RFC 3339 timestamp with a zone'
                         else 'properties is not a JSON object: ' || left(raw_events.properties_text, 200)
                     end
@@ -78,7 +78,7 @@ details as (
                     || cast(raw_events.received_at as {{ dbt.type_string() }})
             when 'CUSTOMER_NOT_FOUND'
                 then
-                    'customer_id ''' || outcomes.customer_ref || ''' matches no customer id or ingest alias'
+                    'customer_id ' || {{ quote_char() }} || outcomes.customer_ref || {{ quote_char() }} || ' matches no customer id or ingest alias'
             when 'NO_ACTIVE_CONTRACT'
                 then
                     'customer ' || outcomes.customer_id || ' has no contract active at '
@@ -97,8 +97,8 @@ details as (
                 then
                     'metric ' || failed.billable_metric_id || ' needs '
                     || case when failed_metric.aggregation_type = 'UNIQUE' then 'a value for' else 'a numeric' end
-                    || ' property ''' || failed_metric.aggregation_key || '''; got '
-                    || coalesce('''' || failed_metric.aggregation_value_text || '''', 'nothing')
+                    || ' property ' || {{ quote_char() }} || failed_metric.aggregation_key || {{ quote_char() }} || '; got '
+                    || coalesce({{ quote_char() }} || failed_metric.aggregation_value_text || {{ quote_char() }}, 'nothing')
             when 'PERIOD_FINALIZED' then
                 'received at ' || cast(outcomes.received_at as {{ dbt.type_string() }}) || ', after the billing period ['
                 || cast(failed.billing_period_start as {{ dbt.type_string() }}) || ', ' || cast(failed.billing_period_end as {{ dbt.type_string() }})
