@@ -24,9 +24,33 @@
     (cast({{ scaled }} as decimal(38, 0)) * cast('0.000000000001' as decimal(13, 12)))
 {% endmacro %}
 
-{#- R(a * b). With A, B the absolute scaled integers and h/l their integer and fraction parts:
-    A*B / 10^12 = A*Bh + Ah*Bl + Al*Bl / 10^12, where only the last term needs rounding. -#}
+{#- R(a * b). Most factors are small: below 10^7 each, the engine's exact decimal product
+    (24 decimals, below 10^14) rounded half away from zero to 12 places is R, about 2.5x faster on
+    DuckDB than the scaled-integer path (128-bit divisions are slow there); larger factors take
+    exact_decimal_multiply. -#}
 {% macro decimal_multiply(a, b) %}
+    {{- return(adapter.dispatch('decimal_multiply', 'rated_events')(a, b)) -}}
+{% endmacro %}
+
+{% macro default__decimal_multiply(a, b) %}
+    case
+        when abs({{ a }}) < 10000000 and abs({{ b }}) < 10000000
+            then cast(cast({{ a }} as decimal(38, 12)) * cast({{ b }} as decimal(38, 12)) as decimal(38, 12))
+        else {{ exact_decimal_multiply(a, b) }}
+    end
+{% endmacro %}
+
+{#- Spark: the engine's decimal product is exact only under the session setting
+    allowPrecisionLoss=false (with true it keeps 6 decimals), so Spark never relies on it: every
+    product takes the exact scaled-integer path. -#}
+{% macro spark__decimal_multiply(a, b) %}
+    {{ exact_decimal_multiply(a, b) }}
+{% endmacro %}
+
+{#- R(a * b) for any factors. With A, B the absolute scaled integers and h/l their integer and
+    fraction parts: A*B / 10^12 = A*Bh + Ah*Bl + Al*Bl / 10^12, where only the last term needs
+    rounding. -#}
+{% macro exact_decimal_multiply(a, b) %}
     {{ from_scaled_integer(
         integer_sign(a) ~ " * " ~ integer_sign(b) ~ " * "
         ~ scaled_multiply("abs(" ~ scaled_integer(a) ~ ")", "abs(" ~ scaled_integer(b) ~ ")")
@@ -37,11 +61,16 @@
     integer is computed once per row rather than once per use in the expression). -#}
 {% macro scaled_multiply(big_a, big_b) %}
     {%- set unit = "cast(1000000000000 as " ~ big_integer_type() ~ ")" -%}
-    (
-        {{ big_a }} * {{ big_divide(big_b, unit) }}
-        + {{ big_divide(big_a, unit) }} * ({{ big_b }} % {{ unit }})
-        + {{ big_divide("(" ~ big_a ~ " % " ~ unit ~ ") * (" ~ big_b ~ " % " ~ unit ~ ") + " ~ big_divide(unit, "2"), unit) }}
-    )
+    {%- set below_10_19 = "cast('10000000000000000000' as " ~ big_integer_type() ~ ")" -%}
+    case
+        -- both below 10^19: A*B stays below 10^38 (128 bits, 38 digits), so one rounding division suffices
+        when {{ big_a }} < {{ below_10_19 }} and {{ big_b }} < {{ below_10_19 }}
+            then {{ big_divide(big_a ~ " * " ~ big_b ~ " + " ~ big_divide(unit, "2"), unit) }}
+        else
+            {{ big_a }} * {{ big_divide(big_b, unit) }}
+            + {{ big_divide(big_a, unit) }} * ({{ big_b }} % {{ unit }})
+            + {{ big_divide("(" ~ big_a ~ " % " ~ unit ~ ") * (" ~ big_b ~ " % " ~ unit ~ ") + " ~ big_divide(unit, "2"), unit) }}
+    end
 {% endmacro %}
 
 {#- R(a / b) by long division of the absolute scaled integers: the whole quotient, then the
@@ -55,12 +84,18 @@
 {% endmacro %}
 
 {% macro scaled_divide(big_a, big_b) %}
-    {#- Two steps of six digits while the divisor is below 10^32 (amounts below 10^20); beyond,
+    {#- One division while the dividend is below 10^25 (values below 10^13), the common case:
+        each 128-bit division is slow on DuckDB. Otherwise the long division: two steps of six
+        digits while the divisor is below 10^32 (amounts below 10^20); beyond,
         four steps of three digits, which stay within 128 bits for divisors below 1.7 * 10^35
         (amounts below 10^23; larger ones stop the build with an overflow, never a wrong number). -#}
     {%- set million = "cast(1000000 as " ~ big_integer_type() ~ ")" -%}
     {%- set first_rest = "((" ~ big_a ~ " % " ~ big_b ~ ") * " ~ million ~ ")" -%}
     case
+        -- the common case in one division: 2 * A * 10^12 + B stays below 10^38
+        when {{ big_a }} < cast('10000000000000000000000000' as {{ big_integer_type() }})
+            and {{ big_b }} < cast('10000000000000000000000000000000000000' as {{ big_integer_type() }}) then
+            {{ big_divide(big_a ~ " * cast(2000000000000 as " ~ big_integer_type() ~ ") + " ~ big_b, "(2 * " ~ big_b ~ ")") }}
         when {{ big_b }} < cast('100000000000000000000000000000000' as {{ big_integer_type() }}) then
             {{ big_divide(big_a, big_b) }} * {{ million }} * {{ million }}
             + {{ big_divide(first_rest, big_b) }} * {{ million }}

@@ -240,25 +240,41 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- Pre-hook of the append-only invoice marts: remove the draft rows a run replaces.
-    Spark's Parquet tables cannot DELETE: the finalized rows are copied aside, the table is
+{#- Pre-hook of the incremental marts: remove the rows a run replaces (those where `condition`
+    holds). Spark's Parquet tables cannot DELETE: the rows kept are copied aside, the table is
     overwritten with them, and the copy dropped (not atomic: a crash in between leaves the
-    copy `<table>__finalized`, from which the table can be restored). -#}
-{% macro delete_draft_rows(relation) %}
-    {{- return(adapter.dispatch('delete_draft_rows', 'rated_events')(relation)) -}}
+    copy `<table>__kept`, from which the table can be restored). -#}
+{% macro delete_rows_where(relation, condition) %}
+    {{- return(adapter.dispatch('delete_rows_where', 'rated_events')(relation, condition)) -}}
 {% endmacro %}
 
-{% macro default__delete_draft_rows(relation) %}delete from {{ relation }} where status <> 'FINALIZED'{% endmacro %}
+{% macro default__delete_rows_where(relation, condition) %}delete from {{ relation }} where {{ condition }}{% endmacro %}
 
-{% macro spark__delete_draft_rows(relation) %}
+{% macro spark__delete_rows_where(relation, condition) %}
     {%- if execute -%}
-        {%- set kept = relation.incorporate(path={'identifier': relation.identifier ~ '__finalized'}) -%}
+        {%- set kept = relation.incorporate(path={'identifier': relation.identifier ~ '__kept'}) -%}
         {%- do run_query('drop table if exists ' ~ kept) -%}
-        {%- do run_query('create table ' ~ kept ~ " using parquet as select * from " ~ relation ~ " where status = 'FINALIZED'") -%}
+        {%- do run_query('create table ' ~ kept ~ ' using parquet as select * from ' ~ relation
+            ~ ' where not coalesce(' ~ condition ~ ', false)') -%}
         {%- do run_query('insert overwrite table ' ~ relation ~ ' select * from ' ~ kept) -%}
         {%- do run_query('drop table ' ~ kept) -%}
     {%- endif -%}
 {% endmacro %}
+
+{#- The invoice marts' pre-hook: the draft rows a run replaces. -#}
+{% macro delete_draft_rows(relation) %}
+    {{- return(delete_rows_where(relation, "status <> 'FINALIZED'")) -}}
+{% endmacro %}
+
+{#- A text as a SQL string literal: DuckDB doubles quotes; Spark escapes them (and backslashes)
+    with a backslash (it does not read '' inside a literal). -#}
+{% macro string_literal(text) %}
+    {{- return(adapter.dispatch('string_literal', 'rated_events')(text)) -}}
+{% endmacro %}
+
+{% macro default__string_literal(text) %}{{ return("'" ~ (text | string | replace("'", "''")) ~ "'") }}{% endmacro %}
+
+{% macro spark__string_literal(text) %}{{ return(spark_string_literal(text)) }}{% endmacro %}
 
 {#- dbt.datediff as DuckDB's date_diff: the number of `datepart` boundaries crossed (dbt-spark's
     month difference is fractional-based and differs at month ends). -#}

@@ -8,7 +8,7 @@ segments as (
 ),
 
 rated_events as (
-    select * from {{ ref('int_rated_events') }}
+    select * from {{ ref('int_rated_events_with_history') }}
 ),
 
 ledger as (

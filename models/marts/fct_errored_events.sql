@@ -1,13 +1,37 @@
 -- One row per event with outcome ERRORED received in (as_of - errored_events_lookback_days,
 -- as_of] (SPEC 5): its error code (the first in SPEC 6 order) and a readable detail naming the
 -- field, customer, metric, product or period at fault.
+-- Incremental like fct_event_outcomes (docs block `daily_refresh`): a daily run that keeps
+-- earlier outcomes deletes the rows that left the lookback window and appends the errored
+-- events received since the previous run; otherwise the pre-hook deletes every row and all are
+-- written again, in one transaction. A --full-refresh does not drop it (full_refresh: false).
+{%- set lookback_start = dbt.dateadd('day', -int_var('errored_events_lookback_days'), as_of_timestamp()) %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        full_refresh=false,
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}{{ delete_rows_where(this, 'received_at <= '
+            ~ dbt.dateadd('day', -int_var('errored_events_lookback_days'), as_of_timestamp())
+            ~ ' or not (select keeps_earlier_outcomes from ' ~ ref('int_run_settlement') ~ ')') }}{% endif %}"
+    )
+}}
 with
 
+settlement as (
+    select * from {{ ref('int_run_settlement') }}
+),
+
 outcomes as (
-    select * from {{ ref('int_usage_event_outcomes') }}
-    where outcome = 'ERRORED'
-        and received_at > {{ dbt.dateadd('day', -int_var('errored_events_lookback_days'), as_of_timestamp()) }}
-        and received_at <= {{ as_of_timestamp() }}
+    select decided.*
+    from {{ ref('int_usage_event_outcomes') }} as decided
+    cross join settlement
+    where decided.outcome = 'ERRORED'
+        and decided.received_at > {{ lookback_start }}
+        and decided.received_at <= {{ as_of_timestamp() }}
+        -- keep what earlier runs reported: only events they did not see
+        and (not settlement.keeps_earlier_outcomes or decided.received_at > settlement.previous_as_of)
 ),
 
 raw_events as (

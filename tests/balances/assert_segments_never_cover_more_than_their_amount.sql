@@ -5,7 +5,7 @@ covered as (
     select
         balance_segment_id,
         sum(amount) as covered_amount
-    from {{ ref('int_rated_events') }}
+    from {{ ref('int_rated_events_with_history') }}
     where balance_segment_id is not null
     group by balance_segment_id
 )

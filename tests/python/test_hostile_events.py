@@ -16,7 +16,8 @@ and asserts:
   `fct_event_outcomes`, keyed by (source_file, source_row), and nothing else has one;
 * the rated events (`fct_rated_events_draft`, `fct_rated_events_finalized`), invoices and
   line items (`fct_invoices`, `fct_invoice_line_items`) of A and B are identical in every
-  column but the run provenance (`run_as_of`, `run_invocation_id`, `run_config_hash`).
+  column but the run provenance (`run_as_of`, `run_invocation_id`, `run_config_hash`,
+  `run_inputs_hash`, which names the raw folder).
   `event_id`, `source_file` and `source_row` depend on the file layout (event_id hashes the
   file and row), which is why the well-formed events keep their files and rows in B and the
   hostile ones only come in extra files; so they are compared too. The well-formed events'
@@ -78,7 +79,7 @@ MART_TABLES = (
     "fct_invoices",
     "fct_invoice_line_items",
 )
-RUN_COLUMNS = {"run_as_of", "run_invocation_id", "run_config_hash"}
+RUN_COLUMNS = {"run_as_of", "run_invocation_id", "run_config_hash", "run_inputs_hash"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_REPORTED = 60
 CLASSES = (

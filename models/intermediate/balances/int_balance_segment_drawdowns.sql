@@ -4,7 +4,7 @@
 with
 
 rated_events as (
-    select * from {{ ref('int_rated_events') }}
+    select * from {{ ref('int_rated_events_with_history') }}
     where balance_segment_id is not null
 ),
 

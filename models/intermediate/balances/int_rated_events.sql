@@ -2,8 +2,10 @@
 -- int_usage_rated, or, when balance segments covered it in part or several covered it, its
 -- parts from int_rated_event_parts (covered parts in segment rank order, OVERAGE last).
 -- `rated_event_id` of a part adds its segment to the whole row's id. Invoices already
--- recorded as finalized by an earlier run keep their recorded rows (SPEC 5), whatever the
--- configuration says now.
+-- recorded as finalized by an earlier run are not here: they keep their recorded rows (SPEC 5),
+-- whatever the configuration says now, which int_rated_events_with_history adds back for the
+-- models that need all history; this table holds only what this run rates, so a daily run
+-- never copies history (docs block `daily_refresh`).
 with
 
 rated as (
@@ -18,13 +20,9 @@ segments as (
     select * from {{ ref('int_balance_segments') }}
 ),
 
-recorded as (
-    select * from {{ ref('int_recorded_rated_events') }}
-),
-
 recorded_invoices as (
     select distinct invoice_id
-    from recorded
+    from {{ ref('int_recorded_rated_events') }}
     where invoice_id is not null
 ),
 
@@ -73,8 +71,6 @@ computed as (
 
 final as (
     select * from computed
-    union all
-    select * from recorded
 )
 
 select * from final

@@ -1,7 +1,11 @@
 -- One row per rated event already written to fct_rated_events_finalized by an earlier run
 -- (SPEC 5): finalized history as recorded, in int_rated_events' columns. Later runs take these rows as they are, whatever
 -- the configuration says now, and open periods draw balances down from what they consumed.
--- Read without a ref (see recorded_relation); empty on a fresh warehouse.
+-- Read without a ref (see recorded_relation); empty on a fresh warehouse. A view, so that a
+-- daily run never copies history: it leaves out the rows this very run appends to the mart
+-- (their run_invocation_id is this run's), so every model and test of the run sees the same
+-- history, before or after the append.
+{{ config(materialized='view') }}
 -- The Jinja branch picks one of two CTEs, so the layout follows the branch.
 -- noqa: disable=LT02
 {%- set recorded = recorded_relation('fct_rated_events_finalized') %}
@@ -79,6 +83,7 @@ recorded as (
         source_file,
         source_row
     from {{ recorded }}
+    where run_invocation_id <> '{{ invocation_id }}'
 ),
 {% endif %}
 

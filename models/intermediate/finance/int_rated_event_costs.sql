@@ -3,10 +3,25 @@
 -- the event's timestamp, and every key of its dimension_values equals the event's property
 -- (compared as text by SPEC 8); of several, the most specific (most keys) wins, then the
 -- earliest line of unit_costs.jsonl.
+-- Incremental, so a daily run costs only what it rates (docs block `daily_refresh`): a
+-- finalized rated event never changes, so its cost stands until unit_costs.jsonl changes. The
+-- pre-hook deletes the draft rows (and every row when the unit costs changed); this model
+-- appends the costs of this run's rated events (of all history when the unit costs changed).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{% if is_incremental() %}{{ delete_rows_where(this, stale_unit_cost_rows()) }}{% endif %}"
+    )
+}}
+-- depends_on: {{ ref('int_rated_events') }}
+{%- set costs_unchanged = is_incremental() and unit_costs_unchanged() %}
 with
 
 rated_events as (
-    select * from {{ ref('int_rated_events') }}
+    -- when earlier runs costed the recorded history with these unit costs: only what this run rates
+    select * from {{ ref('int_rated_events' if costs_unchanged else 'int_rated_events_with_history') }}
 ),
 
 unit_costs as (
@@ -24,6 +39,7 @@ costed_rated_events as (
         product_id,
         event_timestamp,
         quantity,
+        status,
         properties,
         coalesce({{ has_duplicate_json_keys('properties') }}, false) as has_duplicate_keys
     from rated_events
@@ -61,6 +77,7 @@ candidates as (
     select
         costed_rated_events.rated_event_id,
         costed_rated_events.quantity,
+        costed_rated_events.status,
         unit_costs.unit_cost_id,
         unit_costs.cost_per_unit,
         unit_costs.dimension_count,
@@ -105,7 +122,9 @@ final as (
         rated_event_id,
         unit_cost_id,
         cost_per_unit,
-        {{ decimal_multiply('quantity', 'cost_per_unit') }} as cost
+        {{ decimal_multiply('quantity', 'cost_per_unit') }} as cost,
+        status,
+        {{ unit_costs_hash_sql() }} as unit_costs_hash
     from applicable
     where specificity_rank = 1
 )

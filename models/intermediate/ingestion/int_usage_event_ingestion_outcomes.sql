@@ -1,10 +1,13 @@
--- One row per raw event received by as_of: what ingestion decided. `ingestion_outcome` is
--- ERRORED (with its code), DUPLICATE, or ACCEPTED (handed to rating). Nothing is dropped:
--- the row count equals the raw events received by as_of.
+-- One row per raw event received by as_of that this run decides (docs block `daily_refresh`):
+-- what ingestion decided. `ingestion_outcome` is ERRORED (with its code), DUPLICATE, or
+-- ACCEPTED (handed to rating). Nothing is dropped: with the outcomes already recorded, the row
+-- count equals the raw events received by as_of.
 with
 
 validated as (
+    -- settled copies only served as deduplication context: their outcomes are recorded
     select * from {{ ref('int_usage_events_validated') }}
+    where not is_settled
 ),
 
 deduplicated as (

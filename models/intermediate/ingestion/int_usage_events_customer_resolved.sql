@@ -1,10 +1,11 @@
--- One row per kept (non-duplicate) accepted event with its customer resolved through customer
+-- One row per kept (non-duplicate) accepted event this run decides, with its customer resolved through customer
 -- ids and ingest aliases; `customer_id` is null when none matches (CUSTOMER_NOT_FOUND).
 with
 
 kept_events as (
     select * from {{ ref('int_usage_events_deduplicated') }}
-    where not is_duplicate
+    -- settled copies only served as deduplication context: their outcomes are recorded
+    where not is_duplicate and not is_settled
 ),
 
 customer_refs as (

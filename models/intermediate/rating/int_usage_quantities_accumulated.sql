@@ -21,6 +21,16 @@ products as (
     select * from {{ ref('stg_raw__products') }}
 ),
 
+product_conversions as (
+    -- the factor's scaled integer once per product, not once per event
+    select
+        product_id,
+        conversion_operation,
+        conversion_factor,
+        abs({{ scaled_integer('conversion_factor') }}) as scaled_factor
+    from products
+),
+
 unit_events as (
     select
         targets.*,
@@ -28,18 +38,20 @@ unit_events as (
         matched.aggregation_type,
         matched.aggregation_value,
         matched.aggregation_value_text,
-        products.conversion_operation,
-        products.conversion_factor
+        product_conversions.conversion_operation,
+        product_conversions.conversion_factor,
+        product_conversions.scaled_factor
     from targets
     inner join events on targets.event_id = events.event_id
     inner join matched
         on targets.event_id = matched.event_id
         and targets.billable_metric_id = matched.billable_metric_id
-    inner join products on targets.product_id = products.product_id
+    inner join product_conversions on targets.product_id = product_conversions.product_id
 ),
 
 first_sightings as (
-    -- UNIQUE counts a value once: the first event (in ordering key) carrying it adds 1
+    -- UNIQUE counts a value once: the first event (in ordering key) carrying it adds 1. Only
+    -- UNIQUE events are sorted by value; no other aggregation reads the flag.
     select
         unit_events.*,
         row_number() over (
@@ -47,19 +59,37 @@ first_sightings as (
             order by event_timestamp, transaction_id, received_at
         ) = 1 as is_first_sighting
     from unit_events
+    where aggregation_type = 'UNIQUE'
+    union all
+    select
+        unit_events.*,
+        cast(null as boolean) as is_first_sighting
+    from unit_events
+    where aggregation_type is null or aggregation_type <> 'UNIQUE'
+),
+
+increments as (
+    -- COUNT, SUM and UNIQUE are running sums of a per-event increment: one window sum serves
+    -- all three (the window computes every aggregate for every row, whatever the CASE picks)
+    select
+        first_sightings.*,
+        case aggregation_type
+            when 'COUNT' then cast(1 as decimal(38, 12))
+            when 'SUM' then aggregation_value
+            when 'UNIQUE' then cast(case when is_first_sighting then 1 else 0 end as decimal(38, 12))
+        end as aggregate_increment
+    from first_sightings
 ),
 
 running as (
     select
-        first_sightings.*,
+        increments.*,
         case aggregation_type
-            when 'COUNT' then cast(count(*) over unit_so_far as decimal(38, 12))
-            when 'SUM' then cast(sum(aggregation_value) over unit_so_far as decimal(38, 12))
             when 'MAX' then max(aggregation_value) over unit_so_far
             when 'LATEST' then aggregation_value
-            when 'UNIQUE' then cast(sum(case when is_first_sighting then 1 else 0 end) over unit_so_far as decimal(38, 12))
+            else cast(sum(aggregate_increment) over unit_so_far as decimal(38, 12))
         end as running_aggregate
-    from first_sightings
+    from increments
     window unit_so_far as (
         partition by contract_id, product_id, pricing_group_values, billing_period_start
         order by event_timestamp, transaction_id, received_at
@@ -71,9 +101,8 @@ scaled as (
     -- the scaled integers of the exact conversion, computed once per row (macros/decimal_math.sql)
     select
         running.*,
-        sign(running_aggregate) * sign(conversion_factor) as conversion_sign,
-        abs({{ scaled_integer('running_aggregate') }}) as scaled_aggregate,
-        abs({{ scaled_integer('conversion_factor') }}) as scaled_factor
+        {{ integer_sign("running_aggregate") }} * {{ integer_sign("conversion_factor") }} as conversion_sign,
+        abs({{ scaled_integer('running_aggregate') }}) as scaled_aggregate
     from running
 ),
 

@@ -11,7 +11,7 @@
 with
 
 rated_events as (
-    select * from {{ ref('int_rated_events') }}
+    select * from {{ ref('int_rated_events_with_history') }}
 ),
 
 costs as (

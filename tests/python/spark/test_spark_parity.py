@@ -1,10 +1,12 @@
 """Spark parity (`make test-spark`): the whole `dbt build` on the `spark` target gives the same
-marts as on DuckDB, row for row, decimals exactly.
+marts as on DuckDB, row for row, decimals exactly, on a first build and on the next day's
+incremental build (daily refresh: earlier outcomes kept, May finalized by the second run).
 
 One generated raw folder (scripts/generate_data.py: every contract shape, every SPEC section 6
 error code, duplicates, late and future events, configuration with numbers and decimal
-strings) is built once on each engine; every mart is then compared. Spark's tables are plain
-Parquet files, read here with DuckDB, so the comparison needs no Spark session.
+strings) is built on each engine; every mart is compared; then one more day of events arrives
+and both warehouses build again at as_of + 1 day, and every mart is compared again. Spark's
+tables are plain Parquet files, read here with DuckDB, so the comparison needs no Spark session.
 
 Skipped unless RATED_EVENTS_SPARK=1 (plain `make test` does not install Spark).
 """
@@ -28,16 +30,18 @@ pytestmark = pytest.mark.skipif(
     reason="Spark parity runs under `make test-spark` (RATED_EVENTS_SPARK=1)",
 )
 
-AS_OF = "2026-06-15T00:00:00Z"
+# day 1 is before May's finalization (May 31 + 24 h grace), the next day after it
+AS_OF, NEXT_AS_OF = "2026-06-01T12:00:00Z", "2026-06-02T12:00:00Z"
 
-# (table, columns left out): the invocation id names the run, which differs by construction
+# (table, columns left out): the invocation id names the run, which differs by construction;
+# the inputs hash covers the configuration text as each engine reads it
 MARTS = (
     ("fct_rated_events_draft", ()),
-    ("fct_rated_events_finalized", ("run_invocation_id",)),
-    ("fct_invoices", ("run_invocation_id",)),
-    ("fct_invoice_line_items", ("run_invocation_id",)),
+    ("fct_rated_events_finalized", ("run_invocation_id", "run_config_hash")),
+    ("fct_invoices", ("run_invocation_id", "run_config_hash")),
+    ("fct_invoice_line_items", ("run_invocation_id", "run_config_hash")),
     ("fct_balance_ledger", ()),
-    ("fct_event_outcomes", ()),
+    ("fct_event_outcomes", ("run_inputs_hash",)),
     ("fct_errored_events", ()),
     ("dim_customers", ()),
     ("dim_contracts", ()),
@@ -47,6 +51,7 @@ MARTS = (
     ("fct_revenue_recognized_daily", ()),
     ("fct_deferred_revenue", ()),
     ("rpt_margin_by_dimension", ()),
+    ("int_rated_event_costs", ("unit_costs_hash",)),
 )
 
 
@@ -72,19 +77,36 @@ def builds(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    duck = dbt_build(raw, root / "duckdb", AS_OF)
+    return {"root": root, "raw": raw, **_build_both(root, raw, AS_OF)}
+
+
+def _build_both(root: Path, raw: Path, as_of: str) -> dict:
+    """Build (or build again, on the same warehouses) on DuckDB and on Spark at as_of."""
+    duck = dbt_build(raw, root / "duckdb", as_of)
     assert duck.returncode == 0, duck.output[-5000:]
 
     spark_dir = root / "spark"
-    command, env, _ = build_invocation(raw, spark_dir, AS_OF)
+    command, env, _ = build_invocation(raw, spark_dir, as_of)
     env = {**env, "RATED_EVENTS_TARGET": "spark", "RATED_EVENTS_SPARK_DIR": str(spark_dir)}
     completed = subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
     output = completed.stdout + completed.stderr
-    (root / "spark_build.log").write_text(output)
+    (root / f"spark_build_{as_of[:10]}.log").write_text(output)
     assert completed.returncode == 0, output[-8000:]
-    return duck.db_path, spark_dir / "tables" / "rated_events.db"
+    return {"db_path": duck.db_path, "tables_dir": spark_dir / "tables" / "rated_events.db"}
+
+
+@pytest.fixture(scope="module")
+def next_day_builds(builds):
+    """The next day: one more file of events, both warehouses built again at as_of + 1 day."""
+    subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "scripts" / "generate_data.py"), "--add-day"]
+        + ["--out", str(builds["raw"]), "--as-of", AS_OF],
+        check=True,
+        capture_output=True,
+    )
+    return _build_both(builds["root"], builds["raw"], NEXT_AS_OF)
 
 
 def _differences(db_path: Path, tables_dir: Path, table: str, left_out: tuple[str, ...]):
@@ -118,21 +140,50 @@ def _differences(db_path: Path, tables_dir: Path, table: str, left_out: tuple[st
     return count, only_duck, only_spark
 
 
-@pytest.mark.parametrize(("table", "left_out"), MARTS, ids=[name for name, _ in MARTS])
-def test_mart_equals_duckdb(builds, table, left_out):
-    db_path, tables_dir = builds
-    count, only_duck, only_spark = _differences(db_path, tables_dir, table, left_out)
+def _assert_equal(built: dict, table: str, left_out: tuple[str, ...]) -> None:
+    count, only_duck, only_spark = _differences(
+        built["db_path"], built["tables_dir"], table, left_out
+    )
     assert not only_duck and not only_spark, (
         f"{table} ({count} rows on DuckDB): only on DuckDB {only_duck}; only on Spark {only_spark}"
     )
 
 
-def test_scenario_is_not_trivial(builds):
-    db_path, _ = builds
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        outcomes = dict(
+def _outcomes(built: dict) -> dict[str, int]:
+    with duckdb.connect(str(built["db_path"]), read_only=True) as connection:
+        return dict(
             connection.execute(
                 "select outcome, count(*) from fct_event_outcomes group by outcome"
             ).fetchall()
         )
+
+
+# the first build's tests come first: the next-day fixture builds on the same warehouses
+@pytest.mark.parametrize(("table", "left_out"), MARTS, ids=[name for name, _ in MARTS])
+def test_mart_equals_duckdb(builds, table, left_out):
+    _assert_equal(builds, table, left_out)
+
+
+def test_scenario_is_not_trivial(builds):
+    outcomes = _outcomes(builds)
     assert outcomes.get("RATED", 0) > 100 and outcomes.get("ERRORED", 0) > 0, outcomes
+
+
+@pytest.mark.parametrize(("table", "left_out"), MARTS, ids=[name for name, _ in MARTS])
+def test_next_day_mart_equals_duckdb(next_day_builds, table, left_out):
+    _assert_equal(next_day_builds, table, left_out)
+
+
+def test_next_day_run_kept_earlier_outcomes_and_finalized_may(next_day_builds):
+    """The second run was a daily refresh (not a rebuild) and finalized invoices."""
+    with duckdb.connect(str(next_day_builds["db_path"]), read_only=True) as connection:
+        runs = connection.execute(
+            "select count(distinct run_as_of) from fct_event_outcomes"
+        ).fetchone()[0]
+        kept = connection.execute(
+            "select keeps_earlier_outcomes from int_run_settlement"
+        ).fetchone()[0]
+        finalized = connection.execute(
+            "select count(*) from fct_invoices where status = 'FINALIZED'"
+        ).fetchone()[0]
+    assert kept and runs == 2 and finalized > 0, (kept, runs, finalized)

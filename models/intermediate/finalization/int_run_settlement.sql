@@ -1,0 +1,77 @@
+-- One row: what earlier runs already decided for good, so that a daily run only touches open
+-- periods and newly received events (incremental daily refresh; docs block `daily_refresh`).
+-- Earlier runs' outcomes are kept when the last run read the same configuration and rating
+-- settings and had an as_of no later than this one; then every event received by that as_of
+-- already has its final outcome, and every period finalized by then is recorded.
+-- The Jinja branch picks one of two CTEs, so the layout follows the branch.
+-- noqa: disable=LT02
+{%- set recorded = recorded_relation('fct_event_outcomes') %}
+{%- set recorded_columns = adapter.get_columns_in_relation(recorded) | map(attribute='name') | map('lower') | list
+    if recorded is not none else [] %}
+with
+
+provenance as (
+    select * from {{ ref('int_run_provenance') }}
+),
+
+this_run as (
+    select
+        run_as_of,
+        -- everything an outcome depends on besides the event itself: the configuration files
+        -- and the settings that decide rejection, deduplication and finalization
+        md5(
+            run_config_hash
+            || '|grace=' || '{{ int_var("invoice_grace_period_hours") }}'
+            || '|dedupe=' || '{{ int_var("dedupe_window_days") }}'
+            || '|backdate=' || '{{ int_var("max_backdate_days") }}'
+            || '|future=' || '{{ int_var("max_future_hours") }}'
+            || '|lookback=' || '{{ int_var("errored_events_lookback_days") }}'
+            || '|raw=' || {{ string_literal(raw_input_folder()) }}
+        ) as run_inputs_hash
+    from provenance
+),
+
+{% if recorded is none or 'run_as_of' not in recorded_columns %}
+last_run as (
+    -- nothing recorded yet (or recorded before outcomes carried their run): decide everything
+    select
+        cast(null as timestamp) as previous_as_of,
+        cast(null as {{ dbt.type_string() }}) as previous_inputs_hash,
+        0 as previous_inputs_hash_count
+),
+{% else %}
+latest_outcomes as (
+    select
+        run_as_of,
+        run_inputs_hash
+    from {{ recorded }}
+    where run_as_of = (select max(latest.run_as_of) from {{ recorded }} as latest)
+),
+
+last_run as (
+    select
+        max(run_as_of) as previous_as_of,
+        max(run_inputs_hash) as previous_inputs_hash,
+        count(distinct run_inputs_hash) as previous_inputs_hash_count
+    from latest_outcomes
+),
+{% endif %}
+
+final as (
+    select
+        this_run.run_as_of,
+        this_run.run_inputs_hash,
+        last_run.previous_as_of,
+        last_run.previous_inputs_hash,
+        coalesce(
+            {{ 'true' if var('daily_refresh') | string | lower in ('true', '1', 'yes') else 'false' }}
+            and last_run.previous_as_of <= this_run.run_as_of
+            and last_run.previous_inputs_hash_count = 1
+            and last_run.previous_inputs_hash = this_run.run_inputs_hash,
+            false
+        ) as keeps_earlier_outcomes
+    from this_run
+    cross join last_run
+)
+
+select * from final
