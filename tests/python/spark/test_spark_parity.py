@@ -80,13 +80,18 @@ def builds(tmp_path_factory):
     return {"root": root, "raw": raw, **_build_both(root, raw, AS_OF)}
 
 
+# the scenario's balances need 2 drawdown waves; Spark plans every unrolled wave twice over the
+# previous one (docs/spark.md), so the parity builds allow 3 rather than the default 8
+SETTINGS = {"max_drawdown_waves": 3}
+
+
 def _build_both(root: Path, raw: Path, as_of: str) -> dict:
     """Build (or build again, on the same warehouses) on DuckDB and on Spark at as_of."""
-    duck = dbt_build(raw, root / "duckdb", as_of)
+    duck = dbt_build(raw, root / "duckdb", as_of, extra_vars=SETTINGS)
     assert duck.returncode == 0, duck.output[-5000:]
 
     spark_dir = root / "spark"
-    command, env, _ = build_invocation(raw, spark_dir, as_of)
+    command, env, _ = build_invocation(raw, spark_dir, as_of, extra_vars=SETTINGS)
     env = {**env, "RATED_EVENTS_TARGET": "spark", "RATED_EVENTS_SPARK_DIR": str(spark_dir)}
     completed = subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
