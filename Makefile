@@ -9,7 +9,7 @@ AS_OF ?= 2026-06-15T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 
-.PHONY: run test setup data build lint clean docs docs-static
+.PHONY: run test test-spark setup setup-spark data build lint clean docs docs-static
 
 ## run: set up, generate sample data if data/raw is empty, dbt build, print a summary
 run: setup data
@@ -52,6 +52,20 @@ $(VENV)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+## test-spark: the Spark parity test (tests/python/spark): one generated scenario built with
+## DuckDB and with Spark (dbt-spark session method), every mart compared row for row
+test-spark: setup-spark
+	RATED_EVENTS_SPARK=1 $(BIN)/python -m pytest -q tests/python/spark; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+## setup-spark: setup, plus the Spark target's pins (requirements-spark.txt: dbt-spark, pyspark;
+## needs Java 17). `make test` and `make run` never install them.
+setup-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.txt
+	@command -v java >/dev/null || { echo "java not found: pyspark needs a Java 17 runtime"; exit 1; }
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
 	@touch $@
 
 data: setup

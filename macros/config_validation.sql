@@ -11,7 +11,7 @@ problems as (
 summary as (
     select
         count(*) as problem_count,
-        string_agg(problem, '; ' order by problem) as problem_list
+        {{ ordered_text_agg('problem', "'; '") }} as problem_list
     from problems
 )
 

@@ -86,6 +86,10 @@
 {#- Scientific text with 15 significant digits ('-1.23450000000000e-05') -> plain decimal
     text ('-0.0000123450'-> '-0.000012345'). JSON numbers are exact to 15 digits (SPEC 8). -#}
 {% macro canonical_decimal_text(scientific) %}
+    {{- return(adapter.dispatch('canonical_decimal_text', 'rated_events')(scientific)) -}}
+{% endmacro %}
+
+{% macro default__canonical_decimal_text(scientific) %}
     {%- set mantissa = "split_part(" ~ scientific ~ ", 'e', 1)" -%}
     {%- set digits = "coalesce(nullif(rtrim(replace(replace(" ~ mantissa ~ ", '-', ''), '.', ''), '0'), ''), '0')" -%}
     {%- set point = "(cast(split_part(" ~ scientific ~ ", 'e', 2) as integer) + 1)" -%}
@@ -153,7 +157,7 @@
 
 {#- True when a text is null, empty or only whitespace (SPEC 8: "missing"). -#}
 {% macro is_blank(text) %}
-    ({{ text }} is null or regexp_matches({{ text }}, '^\s*$'))
+    ({{ text }} is null or {{ regexp_like(text, '^\s*$') }})
 {% endmacro %}
 
 {#- Cumulative tier bounds from tier sizes, for any relation of (key, tier_index, tier_size,
@@ -253,6 +257,10 @@ select * from final
 {#- A comparison text as an exact decimal when it is numeric by SPEC 8 (a plain decimal whose
     absolute value is below 10^26, numbers having been written in canonical form), else null. -#}
 {% macro numeric_value(text) %}
+    {{- return(adapter.dispatch('numeric_value', 'rated_events')(text)) -}}
+{% endmacro %}
+
+{% macro default__numeric_value(text) %}
     case
         when regexp_matches({{ text }}, '^-?[0-9]+(\.[0-9]+)?$')
             and length(ltrim(split_part(ltrim({{ text }}, '-'), '.', 1), '0')) <= 26

@@ -284,6 +284,10 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 
 {#- Any text as a SQL string literal (quotes doubled), never run as SQL. -#}
 {% macro rollup_string_literal(text) %}
+    {{- return(adapter.dispatch('rollup_string_literal', 'rated_events')(text)) -}}
+{% endmacro %}
+
+{% macro default__rollup_string_literal(text) %}
 {%- if '\x00' in text -%}
     {{ exceptions.raise_compiler_error("spend_rollup: text with a NUL character cannot be a SQL literal: " ~ (text | tojson)) }}
 {%- endif -%}
@@ -293,6 +297,10 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 
 {#- Any text as a quoted SQL identifier (double quotes doubled). -#}
 {% macro rollup_identifier(name) %}
+    {{- return(adapter.dispatch('rollup_identifier', 'rated_events')(name)) -}}
+{% endmacro %}
+
+{% macro default__rollup_identifier(name) %}
 {%- if '\x00' in name -%}
     {{ exceptions.raise_compiler_error("spend_rollup: a column name cannot contain a NUL character: " ~ (name | tojson)) }}
 {%- endif -%}

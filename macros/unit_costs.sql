@@ -27,3 +27,9 @@
     {%- set counts = run_query(query).rows[0] -%}
     {{- return(counts[0] > 0 and counts[0] == counts[1]) -}}
 {% endmacro %}
+
+{#- int_rated_event_costs' pre-hook condition: the rows a run computes again (drafts, and every
+    row costed with other unit costs than the current ones). -#}
+{% macro stale_unit_cost_rows() %}
+    {{- return("coalesce(status, '') <> 'FINALIZED' or coalesce(unit_costs_hash, '') <> " ~ unit_costs_hash_sql()) -}}
+{% endmacro %}

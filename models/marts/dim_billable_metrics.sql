@@ -18,7 +18,7 @@ event_type_lists as (
     select
         billable_metric_id,
         -- a type listed twice admits nothing more: list it once
-        list(distinct event_type order by event_type) as event_type_values
+        {{ sorted_list_agg('event_type', distinct=true) }} as event_type_values
     from event_types
     group by billable_metric_id
 ),
@@ -41,10 +41,10 @@ final as (
         -- null = every event type; an empty list (a filter with no values) admits none
         case
             when metrics.has_event_type_filter
-                then cast(to_json(coalesce(event_type_lists.event_type_values, [])) as json)
+                then cast(to_json(coalesce(event_type_lists.event_type_values, {{ empty_text_list() }})) as {{ json_type_name() }})
         end as event_type_filter_values,
         cast(coalesce(filter_counts.property_filter_count, 0) as integer) as property_filter_count,
-        cast(metrics.group_keys as json) as group_keys
+        cast(metrics.group_keys as {{ json_type_name() }}) as group_keys
     from metrics
     left join event_type_lists on metrics.billable_metric_id = event_type_lists.billable_metric_id
     left join filter_counts on metrics.billable_metric_id = filter_counts.billable_metric_id

@@ -18,7 +18,7 @@ alias_lists as (
     -- the aliases events actually resolve through: an alias that is another customer's id is ignored
     select
         customer_id,
-        list(customer_ref order by customer_ref) as ingest_aliases,
+        {{ sorted_list_agg('customer_ref') }} as ingest_aliases,
         count(*) as ingest_alias_count
     from customer_refs
     where ref_kind = 'INGEST_ALIAS'
@@ -38,7 +38,7 @@ final as (
         customers.customer_id,
         customers.customer_name,
         -- JSON text, not a list type, so every BI tool and the Spark target can read it
-        cast(to_json(coalesce(alias_lists.ingest_aliases, [])) as json) as ingest_aliases,
+        cast(to_json(coalesce(alias_lists.ingest_aliases, {{ empty_text_list() }})) as {{ json_type_name() }}) as ingest_aliases,
         cast(coalesce(alias_lists.ingest_alias_count, 0) as integer) as ingest_alias_count,
         cast(coalesce(contract_counts.contract_count, 0) as integer) as contract_count
     from customers

@@ -17,9 +17,9 @@ final as (
         rounding_decimal_places,
         rounding_method,
         -- lists as JSON text, so every BI tool and the Spark target can read them
-        cast(to_json(pricing_group_key) as json) as pricing_group_key,
-        cast(to_json(presentation_group_key) as json) as presentation_group_key,
-        cast(to_json(tags) as json) as tags
+        cast(to_json(pricing_group_key) as {{ json_type_name() }}) as pricing_group_key,
+        cast(to_json(presentation_group_key) as {{ json_type_name() }}) as presentation_group_key,
+        cast(to_json(tags) as {{ json_type_name() }}) as tags
     from products
     order by product_id
 )

@@ -12,9 +12,9 @@
         incremental_strategy='append',
         full_refresh=false,
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }}
-            where received_at <= " ~ lookback_start ~ "
-                or not (select keeps_earlier_outcomes from {{ ref('int_run_settlement') }}){% endif %}"
+        pre_hook="{% if is_incremental() %}{{ delete_rows_where(this, 'received_at <= '
+            ~ dbt.dateadd('day', -int_var('errored_events_lookback_days'), as_of_timestamp())
+            ~ ' or not (select keeps_earlier_outcomes from ' ~ ref('int_run_settlement') ~ ')') }}{% endif %}"
     )
 }}
 with
@@ -72,7 +72,7 @@ matched_metric_lists as (
     -- only NO_ACTIVE_CONTRACT details list the matched metrics
     select
         event_id,
-        string_agg(billable_metric_id, ', ' order by billable_metric_id) as metric_ids
+        {{ ordered_text_agg('billable_metric_id', "', '") }} as metric_ids
     from matched
     where event_id in (select outcomes.event_id from outcomes where outcomes.error_code = 'NO_ACTIVE_CONTRACT')
     group by event_id
@@ -90,27 +90,27 @@ details as (
                         when {{ is_blank('raw_events.event_type') }} then 'event_type is missing'
                         when raw_events.received_at is null then 'received_at is missing'
                         when raw_events.event_timestamp is null
-                            then 'timestamp ' || coalesce('''' || raw_events.timestamp_text || '''', 'null')
+                            then 'timestamp ' || coalesce({{ quote_char() }} || raw_events.timestamp_text || {{ quote_char() }}, 'null')
                                 || ' is not an RFC 3339 timestamp with a zone'
                         else 'properties is not a JSON object: ' || left(raw_events.properties_text, 200)
                     end
             when 'TIMESTAMP_IN_FUTURE'
                 then
-                    'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
-                    || cast({{ int_var('max_future_hours') }} as varchar) || ' hours after received_at '
-                    || cast(raw_events.received_at as varchar)
+                    'timestamp ' || cast(raw_events.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
+                    || cast({{ int_var('max_future_hours') }} as {{ dbt.type_string() }}) || ' hours after received_at '
+                    || cast(raw_events.received_at as {{ dbt.type_string() }})
             when 'TIMESTAMP_TOO_OLD'
                 then
-                    'timestamp ' || cast(raw_events.event_timestamp as varchar) || ' is more than '
-                    || cast({{ int_var('max_backdate_days') }} as varchar) || ' days before received_at '
-                    || cast(raw_events.received_at as varchar)
+                    'timestamp ' || cast(raw_events.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
+                    || cast({{ int_var('max_backdate_days') }} as {{ dbt.type_string() }}) || ' days before received_at '
+                    || cast(raw_events.received_at as {{ dbt.type_string() }})
             when 'CUSTOMER_NOT_FOUND'
                 then
-                    'customer_id ''' || outcomes.customer_ref || ''' matches no customer id or ingest alias'
+                    'customer_id ' || {{ quote_char() }} || outcomes.customer_ref || {{ quote_char() }} || ' matches no customer id or ingest alias'
             when 'NO_ACTIVE_CONTRACT'
                 then
                     'customer ' || outcomes.customer_id || ' has no contract active at '
-                    || cast(outcomes.event_timestamp as varchar) || ' (matched metrics: '
+                    || cast(outcomes.event_timestamp as {{ dbt.type_string() }}) || ' (matched metrics: '
                     || coalesce(matched_metric_lists.metric_ids, '') || ')'
             when 'NO_RATE'
                 then
@@ -118,20 +118,20 @@ details as (
                         when failed.product_id is null
                             then 'metric ' || failed.billable_metric_id || ' is used by no USAGE product'
                         else 'no entitled rate for product ' || failed.product_id || ' on contract '
-                            || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as varchar)
+                            || failed.contract_id || ' at ' || cast(outcomes.event_timestamp as {{ dbt.type_string() }})
                             || ' for pricing group values ' || failed.pricing_group_values
                     end
             when 'INVALID_AGGREGATION_VALUE'
                 then
                     'metric ' || failed.billable_metric_id || ' needs '
                     || case when failed_metric.aggregation_type = 'UNIQUE' then 'a value for' else 'a numeric' end
-                    || ' property ''' || failed_metric.aggregation_key || '''; got '
-                    || coalesce('''' || failed_metric.aggregation_value_text || '''', 'nothing')
+                    || ' property ' || {{ quote_char() }} || failed_metric.aggregation_key || {{ quote_char() }} || '; got '
+                    || coalesce({{ quote_char() }} || failed_metric.aggregation_value_text || {{ quote_char() }}, 'nothing')
             when 'PERIOD_FINALIZED' then
-                'received at ' || cast(outcomes.received_at as varchar) || ', after the billing period ['
-                || cast(failed.billing_period_start as varchar) || ', ' || cast(failed.billing_period_end as varchar)
+                'received at ' || cast(outcomes.received_at as {{ dbt.type_string() }}) || ', after the billing period ['
+                || cast(failed.billing_period_start as {{ dbt.type_string() }}) || ', ' || cast(failed.billing_period_end as {{ dbt.type_string() }})
                 || ') of contract ' || failed.contract_id || ' finalized at '
-                || cast(failed.finalized_at as varchar)
+                || cast(failed.finalized_at as {{ dbt.type_string() }})
         end as error_detail
     from outcomes
     inner join raw_events on outcomes.event_id = raw_events.event_id

@@ -14,8 +14,8 @@
         incremental_strategy='append',
         full_refresh=false,
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }}
-            where not (select keeps_earlier_outcomes from {{ ref('int_run_settlement') }}){% endif %}"
+        pre_hook="{% if is_incremental() %}{{ delete_rows_where(this,
+            'not (select keeps_earlier_outcomes from ' ~ ref('int_run_settlement') ~ ')') }}{% endif %}"
     )
 }}
 -- depends_on: {{ ref('fct_rated_events_finalized') }}

@@ -13,7 +13,7 @@
         incremental_strategy='append',
         full_refresh=false,
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where status <> 'FINALIZED'{% endif %}"
+        pre_hook="{% if is_incremental() %}{{ delete_draft_rows(this) }}{% endif %}"
     )
 }}
 with
@@ -163,7 +163,7 @@ final as (
         all_lines.billing_period_end,
         all_lines.line_type,
         all_lines.product_id,
-        cast(all_lines.pricing_group_values as json) as pricing_group_values,
+        cast(all_lines.pricing_group_values as {{ json_type_name() }}) as pricing_group_values,
         all_lines.balance_id,
         cast(all_lines.quantity as decimal(38, 12)) as quantity,
         cast(all_lines.amount as decimal(38, 12)) as amount,

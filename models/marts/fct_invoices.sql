@@ -12,7 +12,7 @@
         incremental_strategy='append',
         full_refresh=false,
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where status <> 'FINALIZED'{% endif %}"
+        pre_hook="{% if is_incremental() %}{{ delete_draft_rows(this) }}{% endif %}"
     )
 }}
 with

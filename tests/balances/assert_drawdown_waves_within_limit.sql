@@ -2,7 +2,7 @@
 -- (SPEC 4.9): fail the build naming the contract; raise the var to allow more.
 {% set problems_sql %}
     select
-        'contract ' || contract_id || ' needs more than ' || cast({{ int_var('max_drawdown_waves') }} as varchar)
+        'contract ' || contract_id || ' needs more than ' || cast({{ int_var('max_drawdown_waves') }} as {{ dbt.type_string() }})
         || ' drawdown waves (overlapping balance segments); raise var max_drawdown_waves' as problem
     from {{ ref('int_balance_segment_waves') }}
     where wave > {{ int_var('max_drawdown_waves') }}

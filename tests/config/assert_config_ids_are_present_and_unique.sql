@@ -13,12 +13,12 @@
 ] %}
 {% set problems_sql %}
     {% for model_name, id_column in id_columns %}
-    select '{{ model_name }} line ' || cast(line_number as varchar) || ': missing id' as problem
+    select '{{ model_name }} line ' || cast(line_number as {{ dbt.type_string() }}) || ': missing id' as problem
     from {{ ref(model_name) }}
     where {{ is_blank(id_column) }}
     union all
     select '{{ model_name }}: duplicate id ' || {{ id_column }} || ' on lines '
-        || string_agg(cast(line_number as varchar), ', ' order by line_number) as problem
+        || {{ ordered_text_agg('cast(line_number as ' ~ dbt.type_string() ~ ')', "', '", order_by='line_number') }} as problem
     from {{ ref(model_name) }}
     where {{ id_column }} is not null
     group by {{ id_column }}

@@ -21,7 +21,7 @@
 ] %}
 {% set problems_sql %}
     {% for model_name, name_column, reference_column, target_model, target_column in references %}
-    select '{{ model_name }} {{ name_column }} ' || cast(child.{{ name_column }} as varchar)
+    select '{{ model_name }} {{ name_column }} ' || cast(child.{{ name_column }} as {{ dbt.type_string() }})
         || ': {{ reference_column }} ' || coalesce(child.{{ reference_column }}, '<missing>')
         || ' not found in {{ target_model }}' as problem
     from {{ ref(model_name) }} as child

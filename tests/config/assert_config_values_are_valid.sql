@@ -27,7 +27,7 @@
                 when rounding_method is not null and rounding_method not in ('ROUND_UP', 'ROUND_DOWN', 'ROUND_HALF_UP')
                     then 'quantity_rounding.rounding_method must be ROUND_UP, ROUND_DOWN or ROUND_HALF_UP'
                 when rounding_method is not null
-                    and (not regexp_matches(coalesce(rounding_decimal_places_text, ''), '^[0-9]+$')
+                    and (not {{ regexp_like("coalesce(rounding_decimal_places_text, '')", '^[0-9]+$') }}
                         or rounding_decimal_places not between 0 and 12)
                     then 'quantity_rounding.decimal_places must be an integer from 0 to 12'
             end as issue
@@ -63,7 +63,7 @@
         select
             override_id,
             case
-                when len(override_specifiers) = 0 then 'an override needs at least one specifier'
+                when {{ list_length('override_specifiers') }} = 0 then 'an override needs at least one specifier'
                 when starting_at is null then 'starting_at is missing or not RFC 3339'
                 when has_ending_before and ending_before is null then 'ending_before is not RFC 3339'
                 when priority_text is not null and priority is null then 'priority is not a number'
@@ -72,7 +72,7 @@
                     then 'MULTIPLIER override needs a non-negative multiplier'
                 when override_type = 'OVERWRITE' and overwrite_rate_type = 'FLAT' and overwrite_price is null
                     then 'OVERWRITE with a FLAT rate needs a price'
-                when override_type = 'OVERWRITE' and overwrite_rate_type = 'TIERED' and len(overwrite_tiers) = 0
+                when override_type = 'OVERWRITE' and overwrite_rate_type = 'TIERED' and {{ list_length('overwrite_tiers') }} = 0
                     then 'OVERWRITE with a TIERED rate needs tiers'
                 when override_type = 'OVERWRITE' and (overwrite_rate_type not in ('FLAT', 'TIERED') or overwrite_rate_type is null)
                     then 'OVERWRITE needs overwrite_rate.rate_type FLAT or TIERED'
@@ -100,18 +100,18 @@
     where priority_text is not null and priority is null
 
     union all
-    select 'commits ' || commit_id || ' invoice schedule item ' || cast(item_index as varchar)
+    select 'commits ' || commit_id || ' invoice schedule item ' || cast(item_index as {{ dbt.type_string() }})
         || ': needs a non-negative amount and an RFC 3339 timestamp' as problem
     from {{ ref('stg_raw__commit_invoice_schedule_items') }}
     where amount is null or amount < 0 or scheduled_at is null
 
     union all
-    select 'rates line ' || cast(line_number as varchar) || ': entitled must be true or false' as problem
+    select 'rates line ' || cast(line_number as {{ dbt.type_string() }}) || ': entitled must be true or false' as problem
     from {{ ref('stg_raw__rates') }}
     where entitled_text is not null and entitled_text not in ('true', 'false')
 
     union all
-    select 'billable_metrics ' || billable_metric_id || ' property filter ' || cast(filter_index as varchar)
+    select 'billable_metrics ' || billable_metric_id || ' property filter ' || cast(filter_index as {{ dbt.type_string() }})
         || ': exists must be true, false or null' as problem
     from {{ ref('stg_raw__billable_metric_property_filters') }}
     where exists_text is not null and exists_text not in ('true', 'false')

@@ -1,7 +1,7 @@
 -- An ingest alias listed by two customers could resolve to either: bad configuration (SPEC 8).
 {% set problems_sql %}
     select 'ingest alias ' || ingest_alias || ' is listed by customers '
-        || string_agg(distinct customer_id, ', ' order by customer_id) as problem
+        || {{ ordered_text_agg('customer_id', "', '", distinct=true) }} as problem
     from {{ ref('stg_raw__customer_ingest_aliases') }}
     group by ingest_alias
     having count(distinct customer_id) > 1

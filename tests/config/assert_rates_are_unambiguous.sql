@@ -41,8 +41,8 @@
             and first_values.value_text is distinct from second_values.value_text
     )
 
-    select 'rates lines ' || cast(overlapping_pairs.first_line as varchar) || ' and '
-        || cast(overlapping_pairs.second_line as varchar) || ' (' || overlapping_pairs.rate_card_id || '/'
+    select 'rates lines ' || cast(overlapping_pairs.first_line as {{ dbt.type_string() }}) || ' and '
+        || cast(overlapping_pairs.second_line as {{ dbt.type_string() }}) || ' (' || overlapping_pairs.rate_card_id || '/'
         || overlapping_pairs.product_id
         || '): overlapping rates that can match the same event with the same number of pricing group keys'
         as problem

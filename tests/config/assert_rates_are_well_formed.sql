@@ -2,7 +2,7 @@
 -- the last has a positive size, the last has none; a rate's period is valid; the pricing
 -- group keys it names belong to its product's pricing_group_key.
 {% set problems_sql %}
-    select 'rates line ' || cast(line_number as varchar) || ' (' || coalesce(rate_card_id, '?') || '/'
+    select 'rates line ' || cast(line_number as {{ dbt.type_string() }}) || ' (' || coalesce(rate_card_id, '?') || '/'
         || coalesce(product_id, '?') || '): ' || issue as problem
     from (
         select
@@ -25,7 +25,7 @@
     ) as checked
     where issue is not null
     union all
-    select 'rates line ' || cast(rates.line_number as varchar) || ' tier ' || cast(tiers.tier_index as varchar)
+    select 'rates line ' || cast(rates.line_number as {{ dbt.type_string() }}) || ' tier ' || cast(tiers.tier_index as {{ dbt.type_string() }})
         || ': ' || case
             when tiers.tier_price is null then 'tier price missing'
             when tiers.tier_index < tier_counts.tier_count and (tiers.tier_size is null or tiers.tier_size <= 0)
@@ -43,15 +43,15 @@
         or (tiers.tier_index < tier_counts.tier_count and (tiers.tier_size is null or tiers.tier_size <= 0))
         or (tiers.tier_index = tier_counts.tier_count and tiers.tier_size is not null)
     union all
-    select 'rates line ' || cast(rates.line_number as varchar) || ': pricing_group_values names '
+    select 'rates line ' || cast(rates.line_number as {{ dbt.type_string() }}) || ': pricing_group_values names '
         || named.pricing_group_key || ', which is not in the pricing_group_key of product '
         || rates.product_id as problem
     from {{ ref('stg_raw__rate_pricing_group_values') }} as named
     inner join {{ ref('stg_raw__rates') }} as rates on named.rate_id = rates.rate_id
     inner join {{ ref('stg_raw__products') }} as products on rates.product_id = products.product_id
-    where not list_contains(products.pricing_group_key, named.pricing_group_key)
+    where not {{ list_contains('products.pricing_group_key', 'named.pricing_group_key') }}
     union all
-    select 'overrides ' || override_tiers.override_id || ' tier ' || cast(override_tiers.tier_index as varchar)
+    select 'overrides ' || override_tiers.override_id || ' tier ' || cast(override_tiers.tier_index as {{ dbt.type_string() }})
         || ': overwrite tiers out of order (every tier but the last needs a positive size and all a price)'
         as problem
     from {{ ref('stg_raw__override_tiers') }} as override_tiers

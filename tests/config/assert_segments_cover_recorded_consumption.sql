@@ -3,8 +3,8 @@
 -- change, so such a change is bad configuration, named here.
 {% set problems_sql %}
     select 'balance segment ' || segments.segment_id || ' of ' || segments.balance_id
-        || ': amount ' || cast(segments.amount as varchar)
-        || ' is below the ' || cast(sum(recorded.amount) as varchar)
+        || ': amount ' || cast(segments.amount as {{ dbt.type_string() }})
+        || ' is below the ' || cast(sum(recorded.amount) as {{ dbt.type_string() }})
         || ' its finalized invoices already consumed' as problem
     from {{ ref('int_balance_segments') }} as segments
     inner join {{ ref('int_recorded_rated_events') }} as recorded

@@ -8,7 +8,7 @@ errored_outcomes as (
     select * from {{ ref('fct_event_outcomes') }}
     where outcome = 'ERRORED'
         -- N days = N x 86,400 s exactly (SPEC 2)
-        and received_at > {{ as_of_timestamp() }} - to_seconds({{ int_var('errored_events_lookback_days') }} * 86400)
+        and received_at > {{ dbt.dateadd('second', -(int_var('errored_events_lookback_days') * 86400), as_of_timestamp()) }}
         and received_at <= {{ as_of_timestamp() }}
 ),
 

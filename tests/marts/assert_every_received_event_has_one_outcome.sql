@@ -23,7 +23,7 @@ counts as (
 count_mismatch as (
     select
         'ROW_COUNT_DIFFERS' as problem,
-        cast(null as varchar) as event_id,
+        cast(null as {{ dbt.type_string() }}) as event_id,
         raw_event_count,
         outcome_count
     from counts

@@ -21,24 +21,24 @@ rated_totals as (
         invoice_id,
         product_id,
         -- JSON compared as its text: both sides are written by the same canonical serializer
-        cast(pricing_group_values as varchar) as pricing_group_values,
+        cast(pricing_group_values as {{ dbt.type_string() }}) as pricing_group_values,
         sum(amount) as amount,
         sum(quantity) as quantity,
         count(*) as rated_event_count
     from rated_events
-    group by invoice_id, product_id, cast(pricing_group_values as varchar)
+    group by invoice_id, product_id, cast(pricing_group_values as {{ dbt.type_string() }})
 ),
 
 line_totals as (
     select
         invoice_id,
         product_id,
-        cast(pricing_group_values as varchar) as pricing_group_values,
+        cast(pricing_group_values as {{ dbt.type_string() }}) as pricing_group_values,
         sum(amount) as amount,
         sum(quantity) as quantity,
         count(*) as line_count
     from usage_lines
-    group by invoice_id, product_id, cast(pricing_group_values as varchar)
+    group by invoice_id, product_id, cast(pricing_group_values as {{ dbt.type_string() }})
 )
 
 select

@@ -18,8 +18,8 @@ final as (
     from segments
     inner join products
         on segments.applies_to_every_product
-        or (segments.has_applicable_product_ids and list_contains(segments.applicable_product_ids, products.product_id))
-        or (segments.has_applicable_product_tags and len(list_intersect(segments.applicable_product_tags, products.tags)) > 0)
+        or (segments.has_applicable_product_ids and {{ list_contains('segments.applicable_product_ids', 'products.product_id') }})
+        or (segments.has_applicable_product_tags and {{ list_length(list_intersect('segments.applicable_product_tags', 'products.tags')) }} > 0)
 )
 
 select * from final

@@ -76,8 +76,8 @@ applicable_counts as (
         count(distinct products.product_id) as applicable_product_count
     from balances
     left join products
-        on (balances.has_applicable_product_ids and list_contains(balances.applicable_product_ids, products.product_id))
-        or (balances.has_applicable_product_tags and len(list_intersect(balances.applicable_product_tags, products.tags)) > 0)
+        on (balances.has_applicable_product_ids and {{ list_contains('balances.applicable_product_ids', 'products.product_id') }})
+        or (balances.has_applicable_product_tags and {{ list_length(list_intersect('balances.applicable_product_tags', 'products.tags')) }} > 0)
     group by balances.balance_id
 ),
 

@@ -5,8 +5,8 @@
 -- exactly the whole. R(q * S / a) is computed exactly on scaled integers for every amount that
 -- fits decimal(38, 12), never through a rounded product (which would lose tiny quantities).
 -- noqa: disable=LT02
-{%- set limb = "cast(1000000000000 as hugeint)" %}
-{%- set wide_amount = "cast('1000000000000000000000000' as hugeint)" %}
+{%- set limb = "cast(1000000000000 as " ~ big_integer_type() ~ ")" %}
+{%- set wide_amount = "cast('1000000000000000000000000' as " ~ big_integer_type() ~ ")" %}
 with
 
 rated as (
@@ -70,7 +70,7 @@ split as (
         cumulative.*,
         rated.quantity as whole_quantity,
         cumulative.part_count = 1 or cumulative.amount_through_part = rated.amount as is_last_part,
-        sign(rated.quantity) * sign(cumulative.amount_through_part) * sign(rated.amount) as result_sign,
+        {{ integer_sign('rated.quantity') }} * {{ integer_sign('cumulative.amount_through_part') }} * {{ integer_sign('rated.amount') }} as result_sign,
         abs({{ scaled_integer('rated.quantity') }}) as scaled_quantity,
         abs({{ scaled_integer('cumulative.amount_through_part') }}) as scaled_through,
         abs({{ scaled_integer('rated.amount') }}) as scaled_amount
@@ -97,11 +97,11 @@ wide_dividends as (
         rated_event_id,
         part_order,
         scaled_amount,
-        scaled_amount // {{ limb }} as amount_high,
+        {{ big_divide('scaled_amount', limb) }} as amount_high,
         scaled_amount % {{ limb }} as amount_low,
         {%- for place in range(4) %}
-        (scaled_quantity // cast('1{{ "0" * (12 * place) }}' as hugeint)) % {{ limb }} as quantity_limb_{{ place }},
-        (scaled_through // cast('1{{ "0" * (12 * place) }}' as hugeint)) % {{ limb }} as through_limb_{{ place }}{{ "," if not loop.last }}
+        {{ big_divide('scaled_quantity', "cast('1" ~ "0" * (12 * place) ~ "' as " ~ big_integer_type() ~ ")") }} % {{ limb }} as quantity_limb_{{ place }},
+        {{ big_divide('scaled_through', "cast('1" ~ "0" * (12 * place) ~ "' as " ~ big_integer_type() ~ ")") }} % {{ limb }} as through_limb_{{ place }}{{ "," if not loop.last }}
         {%- endfor %}
     from split
     where not is_last_part
@@ -132,9 +132,9 @@ wide_steps_7 as (
         {%- set carry = namespace(expression="0") %}
         {%- for place in range(7) %}
         (product_limb_{{ place }} + {{ carry.expression }}) % {{ limb }} as digit_{{ place }},
-        {%- set carry.expression = "((product_limb_" ~ place ~ " + " ~ carry.expression ~ ") // " ~ limb ~ ")" %}
+        {%- set carry.expression = big_divide("product_limb_" ~ place ~ " + " ~ carry.expression, limb, small_quotient=true) %}
         {%- endfor %}
-        cast(0 as hugeint) as raw_remainder_7
+        cast(0 as {{ big_integer_type() }}) as raw_remainder_7
     from wide_products
 ),
 
@@ -149,9 +149,9 @@ wide_steps_7 as (
 wide_steps_{{ place }} as (
     select
         wide_steps_{{ place + 1 }}.*,
-        {{ remainder }} // amount_high as digit_estimate_{{ place }},
+        {{ big_divide(remainder, 'amount_high') }} as digit_estimate_{{ place }},
         ({{ remainder }} % amount_high) * {{ limb }} + digit_{{ place }}
-        - ({{ remainder }} // amount_high) * amount_low as raw_remainder_{{ place }}
+        - {{ big_divide(remainder, 'amount_high') }} * amount_low as raw_remainder_{{ place }}
     from wide_steps_{{ place + 1 }}
 ),
 
@@ -164,7 +164,7 @@ wide_quotients as (
         part_order,
         {%- for place in range(4) %}
         (digit_estimate_{{ place }} - case when raw_remainder_{{ place }} < 0 then 1 else 0 end)
-        * cast('1{{ "0" * (12 * place) }}' as hugeint) +
+        * cast('1{{ "0" * (12 * place) }}' as {{ big_integer_type() }}) +
         {%- endfor %}
         case
             when raw_remainder_0 + case when raw_remainder_0 < 0 then scaled_amount else 0 end

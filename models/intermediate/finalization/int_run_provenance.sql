@@ -14,7 +14,7 @@ with
     select
         '{{ name }}' as config_file,
         cast(json as {{ dbt.type_string() }}) as line_text,
-        row_number() over () as line_number
+        line_number
     from {{ source('raw', name) }}
 ),
 

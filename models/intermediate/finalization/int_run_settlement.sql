@@ -26,7 +26,7 @@ this_run as (
             || '|backdate=' || '{{ int_var("max_backdate_days") }}'
             || '|future=' || '{{ int_var("max_future_hours") }}'
             || '|lookback=' || '{{ int_var("errored_events_lookback_days") }}'
-            || '|raw=' || '{{ raw_input_folder() | replace("'", "''") }}'
+            || '|raw=' || {{ string_literal(raw_input_folder()) }}
         ) as run_inputs_hash
     from provenance
 ),

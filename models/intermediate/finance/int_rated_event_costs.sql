@@ -12,9 +12,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }}
-            where coalesce(status, '') <> 'FINALIZED'
-                or coalesce(unit_costs_hash, '') <> {{ unit_costs_hash_sql() }}{% endif %}"
+        pre_hook="{% if is_incremental() %}{{ delete_rows_where(this, stale_unit_cost_rows()) }}{% endif %}"
     )
 }}
 -- depends_on: {{ ref('int_rated_events') }}

@@ -36,7 +36,7 @@ final as (
         -- the kept event a duplicate collapses into: the last kept copy before it
         case
             when is_duplicate
-                then last_value(case when not is_duplicate then event_id end ignore nulls) over receipts_so_far
+                then {{ last_value_ignore_nulls('case when not is_duplicate then event_id end') }} over receipts_so_far
         end as duplicate_of_event_id
     from flagged
     window receipts_so_far as (

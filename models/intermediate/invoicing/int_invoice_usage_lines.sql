@@ -101,7 +101,7 @@ stretches as (
         min(aggregation_type) as aggregation_type,
         max(event_sequence) as last_event_sequence
     from numbered
-    group by all
+    group by invoice_id, contract_id, product_id, pricing_group_values, billing_period_start, stretch_number
 ),
 
 stretch_aggregates as (
@@ -129,7 +129,17 @@ stretch_aggregates as (
         and stretches.pricing_group_values = unit_events.pricing_group_values
         and stretches.billing_period_start = unit_events.billing_period_start
         and stretches.last_event_sequence >= unit_events.event_sequence
-    group by all
+    group by
+        stretches.invoice_id,
+        stretches.contract_id,
+        stretches.product_id,
+        stretches.pricing_group_values,
+        stretches.billing_period_start,
+        stretches.stretch_number,
+        stretches.pricing_id,
+        stretches.multiplier,
+        stretches.credit_type_id,
+        stretches.aggregation_type
 ),
 
 period_to_date as (

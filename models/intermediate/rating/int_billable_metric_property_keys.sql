@@ -38,14 +38,14 @@ aggregation_keys as (
 pricing_keys as (
     select
         billable_metric_id,
-        unnest(pricing_group_key) as property_key
+        {{ unnest('pricing_group_key') }} as property_key
     from products
 ),
 
 presentation_keys as (
     select
         billable_metric_id,
-        unnest(presentation_group_key) as property_key
+        {{ unnest('presentation_group_key') }} as property_key
     from products
 ),
 

@@ -34,14 +34,13 @@ step_ranges as (
         schedules.*,
         case
             when step_months is null
-                then {{ dbt.datediff('anchor_date', 'starting_at', 'day') }} // 7 - 2
-            else {{ dbt.datediff('anchor_date', 'starting_at', 'month') }} // step_months - 2
+                then {{ integer_divide(dbt.datediff('anchor_date', 'starting_at', 'day'), 7) }} - 2
+            else {{ integer_divide(dbt.datediff('anchor_date', 'starting_at', 'month'), 'step_months') }} - 2
         end as first_step,
         case
             when step_months is null
-                then {{ dbt.datediff('anchor_date', 'least(coalesce(ending_before, horizon_at), horizon_at)', 'day') }} // 7 + 2
-            else {{ dbt.datediff('anchor_date', 'least(coalesce(ending_before, horizon_at), horizon_at)', 'month') }}
-                // step_months + 2
+                then {{ integer_divide(dbt.datediff('anchor_date', 'least(coalesce(ending_before, horizon_at), horizon_at)', 'day'), 7) }} + 2
+            else {{ integer_divide(dbt.datediff('anchor_date', 'least(coalesce(ending_before, horizon_at), horizon_at)', 'month'), 'step_months') }} + 2
         end as last_step
     from schedules
 ),
@@ -49,7 +48,7 @@ step_ranges as (
 steps as (
     select
         step_ranges.*,
-        unnest(generate_series(first_step, last_step)) as step_number
+        {{ unnest(integer_range('first_step', 'last_step')) }} as step_number
     from step_ranges
 ),
 

@@ -51,8 +51,8 @@ with_products as (
     select
         on_contracts.*,
         products.product_id,
-        coalesce(products.pricing_group_key, []) as pricing_group_key,
-        coalesce(products.presentation_group_key, []) as presentation_group_key
+        coalesce(products.pricing_group_key, {{ empty_text_list() }}) as pricing_group_key,
+        coalesce(products.presentation_group_key, {{ empty_text_list() }}) as presentation_group_key
     from on_contracts
     left join products on on_contracts.billable_metric_id = products.billable_metric_id
 ),

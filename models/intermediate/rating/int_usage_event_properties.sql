@@ -24,7 +24,7 @@ metric_event_types as (
 keys_by_event_type as (
     select
         metric_event_types.event_type,
-        list(distinct metric_keys.property_key) as property_keys
+        {{ list_agg('metric_keys.property_key', distinct=true) }} as property_keys
     from metric_event_types
     inner join metric_keys on metric_event_types.billable_metric_id = metric_keys.billable_metric_id
     group by metric_event_types.event_type
@@ -32,7 +32,7 @@ keys_by_event_type as (
 
 keys_for_every_type as (
     -- metrics without an event type filter read their keys on every event
-    select coalesce(list(distinct metric_keys.property_key), []) as property_keys
+    select coalesce({{ list_agg('metric_keys.property_key', distinct=true) }}, {{ empty_text_list() }}) as property_keys
     from metrics
     inner join metric_keys on metrics.billable_metric_id = metric_keys.billable_metric_id
     where not metrics.has_event_type_filter
@@ -42,9 +42,9 @@ events_with_keys as (
     select
         events.event_id,
         events.properties_text,
-        list_distinct(
-            list_concat(coalesce(keys_by_event_type.property_keys, []), keys_for_every_type.property_keys)
-        ) as property_keys
+        {{ list_distinct(
+            list_concat('coalesce(keys_by_event_type.property_keys, ' ~ empty_text_list() ~ ')', 'keys_for_every_type.property_keys')
+        ) }} as property_keys
     from events
     left join keys_by_event_type on events.event_type = keys_by_event_type.event_type
     cross join keys_for_every_type
@@ -62,10 +62,10 @@ plain_objects as (
     select
         event_id,
         property_keys,
-        list_transform(
-            property_keys,
-            property_key -> {{ json_object_field('properties_text', 'property_key') }}
-        ) as property_json_values
+        {{ list_transform(
+            'property_keys',
+            'property_key -> ' ~ json_object_field('properties_text', 'property_key')
+        ) }} as property_json_values
     from flagged
     where not has_duplicate_keys
 ),
@@ -73,10 +73,10 @@ plain_objects as (
 plain_values as (
     select
         event_id,
-        map(
-            property_keys,
-            list_transform(property_json_values, json_value -> {{ json_value_text('json_value') }})
-        ) as property_values
+        {{ map_from_lists(
+            'property_keys',
+            list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value'))
+        ) }} as property_values
     from plain_objects
 ),
 
@@ -88,14 +88,14 @@ duplicate_key_entries as (
         {{ json_value_text(json_object_field_last('flagged.properties_text', 'unnested.property_key')) }}
             as value_text
     from flagged
-    cross join unnest(flagged.property_keys) as unnested (property_key)
+    {{ cross_join_unnest('flagged.property_keys', 'unnested', 'property_key') }}
     where flagged.has_duplicate_keys
 ),
 
 duplicate_key_values as (
     select
         event_id,
-        map(list(property_key order by property_key), list(value_text order by property_key))
+        {{ map_agg('property_key', 'value_text') }}
             as property_values
     from duplicate_key_entries
     group by event_id

@@ -45,7 +45,7 @@ key_matches as (
     inner join rate_values on effective_rates.rate_id = rate_values.rate_id
     where {{ json_object_text_field('effective_rates.pricing_group_values', 'rate_values.pricing_group_key') }}
         = rate_values.value_text
-    group by all
+    group by effective_rates.event_id, effective_rates.contract_id, effective_rates.product_id, effective_rates.rate_id
 ),
 
 matching_rates as (

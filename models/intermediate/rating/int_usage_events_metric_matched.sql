@@ -31,13 +31,19 @@ filter_lists as (
         filters.must_exist,
         filters.has_in_values,
         filters.has_not_in_values,
-        list(filter_values.value_text) filter (where filter_values.list_kind = 'IN') as in_value_texts,
-        list(filter_values.value_text) filter (where filter_values.list_kind = 'NOT_IN') as not_in_value_texts
+        {{ list_agg('filter_values.value_text') }} filter (where filter_values.list_kind = 'IN') as in_value_texts,
+        {{ list_agg('filter_values.value_text') }} filter (where filter_values.list_kind = 'NOT_IN') as not_in_value_texts
     from filters
     left join filter_values
         on filters.billable_metric_id = filter_values.billable_metric_id
         and filters.filter_index = filter_values.filter_index
-    group by all
+    group by
+        filters.billable_metric_id,
+        filters.filter_index,
+        filters.property_name,
+        filters.must_exist,
+        filters.has_in_values,
+        filters.has_not_in_values
 ),
 
 filter_inputs as (
@@ -62,11 +68,11 @@ filter_results as (
         event_id,
         billable_metric_id,
         (must_exist is null or must_exist = (value_text is not null))
-        and (not has_in_values or coalesce(list_contains(in_value_texts, value_text), false))
+        and (not has_in_values or coalesce({{ list_contains('in_value_texts', 'value_text') }}, false))
         and (
             not has_not_in_values
             or value_text is null
-            or not coalesce(list_contains(not_in_value_texts, value_text), false)
+            or not coalesce({{ list_contains('not_in_value_texts', 'value_text') }}, false)
         ) as is_passed
     from filter_inputs
 ),

@@ -101,7 +101,7 @@ scaled as (
     -- the scaled integers of the exact conversion, computed once per row (macros/decimal_math.sql)
     select
         running.*,
-        sign(running_aggregate) * sign(conversion_factor) as conversion_sign,
+        {{ integer_sign("running_aggregate") }} * {{ integer_sign("conversion_factor") }} as conversion_sign,
         abs({{ scaled_integer('running_aggregate') }}) as scaled_aggregate
     from running
 ),

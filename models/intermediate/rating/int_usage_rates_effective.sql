@@ -59,7 +59,7 @@ candidate_specifiers as (
     inner join specifiers on overrides.override_id = specifiers.override_id
     inner join products on targets.product_id = products.product_id
     where (specifiers.product_id is null or specifiers.product_id = targets.product_id)
-        and (not specifiers.has_product_tags or len(list_intersect(specifiers.product_tags, products.tags)) > 0)
+        and (not specifiers.has_product_tags or {{ list_length(list_intersect('specifiers.product_tags', 'products.tags')) }} > 0)
 ),
 
 specifier_key_matches as (
@@ -77,7 +77,12 @@ specifier_key_matches as (
     inner join event_properties on candidate_specifiers.event_id = event_properties.event_id
     -- specifiers compare the event's property values (SPEC 4.8)
     where event_properties.property_values[specifier_values.pricing_group_key] = specifier_values.value_text
-    group by all
+    group by
+        candidate_specifiers.event_id,
+        candidate_specifiers.contract_id,
+        candidate_specifiers.product_id,
+        candidate_specifiers.override_id,
+        candidate_specifiers.specifier_index
 ),
 
 applicable_overrides as (

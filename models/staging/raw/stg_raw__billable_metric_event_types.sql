@@ -8,7 +8,7 @@ metrics as (
 event_types as (
     select
         billable_metric_id,
-        unnest(event_type_values) as event_type_json
+        {{ unnest('event_type_values') }} as event_type_json
     from metrics
 ),
 

@@ -11,7 +11,7 @@ in_values as (
         billable_metric_id,
         filter_index,
         'IN' as list_kind,
-        unnest(in_values) as value_json
+        {{ unnest('in_values') }} as value_json
     from filters
 ),
 
@@ -20,7 +20,7 @@ not_in_values as (
         billable_metric_id,
         filter_index,
         'NOT_IN' as list_kind,
-        unnest(not_in_values) as value_json
+        {{ unnest('not_in_values') }} as value_json
     from filters
 ),
 

@@ -8,8 +8,7 @@ metrics as (
 filters as (
     select
         billable_metric_id,
-        unnest(property_filters) as filter_json,
-        generate_subscripts(property_filters, 1) as filter_index
+        {{ unnest_with_index('property_filters', 'filter_json', 'filter_index') }}
     from metrics
 ),
 

@@ -8,8 +8,7 @@ commits as (
 items as (
     select
         commit_id,
-        unnest(invoice_schedule_items) as item_json,
-        generate_subscripts(invoice_schedule_items, 1) as item_index
+        {{ unnest_with_index('invoice_schedule_items', 'item_json', 'item_index') }}
     from commits
 ),
 

@@ -8,8 +8,7 @@ credits as (
 segments as (
     select
         credit_id,
-        unnest(access_schedule_items) as segment_json,
-        generate_subscripts(access_schedule_items, 1) as segment_index
+        {{ unnest_with_index('access_schedule_items', 'segment_json', 'segment_index') }}
     from credits
 ),
 

@@ -13,10 +13,10 @@ parsed as (
         {{ json_text('json', '$.product_id') }} as product_id,
         {{ json_list('json', '$.access_schedule.schedule_items') }} as access_schedule_items,
         {{ json_value('json', '$.applicable_product_ids') }} is not null as has_applicable_product_ids,
-        list_transform({{ json_list('json', '$.applicable_product_ids') }}, v -> {{ json_value_text('v') }})
+        {{ list_transform(json_list('json', '$.applicable_product_ids'), 'v -> ' ~ json_value_text('v')) }}
             as applicable_product_ids,
         {{ json_value('json', '$.applicable_product_tags') }} is not null as has_applicable_product_tags,
-        list_transform({{ json_list('json', '$.applicable_product_tags') }}, v -> {{ json_value_text('v') }})
+        {{ list_transform(json_list('json', '$.applicable_product_tags'), 'v -> ' ~ json_value_text('v')) }}
             as applicable_product_tags,
         {{ try_cast(json_text('json', '$.priority'), 'decimal(38, 12)') }} as priority,
         {{ json_text('json', '$.priority') }} as priority_text,

@@ -8,7 +8,7 @@ customers as (
 aliases as (
     select
         customer_id,
-        unnest(ingest_aliases) as alias_json
+        {{ unnest('ingest_aliases') }} as alias_json
     from customers
 ),
 

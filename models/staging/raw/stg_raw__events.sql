@@ -16,7 +16,7 @@ renamed as (
         transaction_id,
         customer_id as customer_ref,
         event_type,
-        "timestamp" as timestamp_text,  -- noqa: RF06
+        {{ adapter.quote('timestamp') }} as timestamp_text,  -- noqa: RF06
         properties as properties_text,
         cast(received_at as timestamp) as received_at
     from source_events

@@ -10,7 +10,7 @@ named_keys as (
         override_id,
         specifier_index,
         pricing_group_values,
-        unnest(json_keys(pricing_group_values)) as pricing_group_key
+        {{ unnest(json_keys('pricing_group_values')) }} as pricing_group_key
     from specifiers
     where pricing_group_values is not null
 ),

@@ -9,8 +9,7 @@ overrides as (
 specifiers as (
     select
         override_id,
-        unnest(override_specifiers) as specifier_json,
-        generate_subscripts(override_specifiers, 1) as specifier_index
+        {{ unnest_with_index('override_specifiers', 'specifier_json', 'specifier_index') }}
     from overrides
 ),
 
@@ -20,10 +19,10 @@ final as (
         cast(specifier_index as integer) as specifier_index,
         {{ json_text('specifier_json', '$.product_id') }} as product_id,
         {{ json_value('specifier_json', '$.product_tags') }} is not null as has_product_tags,
-        list_transform({{ json_list('specifier_json', '$.product_tags') }}, v -> {{ json_value_text('v') }})
+        {{ list_transform(json_list('specifier_json', '$.product_tags'), 'v -> ' ~ json_value_text('v')) }}
             as product_tags,
         {{ json_value('specifier_json', '$.pricing_group_values') }} as pricing_group_values,
-        coalesce(len(json_keys({{ json_value('specifier_json', '$.pricing_group_values') }})), 0)
+        coalesce({{ list_length(json_keys(json_value('specifier_json', '$.pricing_group_values'))) }}, 0)
             as named_key_count
     from specifiers
 )

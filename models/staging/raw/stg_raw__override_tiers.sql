@@ -8,8 +8,7 @@ overrides as (
 tiers as (
     select
         override_id,
-        unnest(overwrite_tiers) as tier_json,
-        generate_subscripts(overwrite_tiers, 1) as tier_index
+        {{ unnest_with_index('overwrite_tiers', 'tier_json', 'tier_index') }}
     from overrides
 ),
 

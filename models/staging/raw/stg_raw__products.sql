@@ -34,9 +34,9 @@ final as (
         rounding_decimal_places,
         rounding_method,
         rounding_decimal_places_text,
-        list_transform(pricing_group_key_values, v -> {{ json_value_text('v') }}) as pricing_group_key,
-        list_transform(presentation_group_key_values, v -> {{ json_value_text('v') }}) as presentation_group_key,
-        list_transform(tag_values, v -> {{ json_value_text('v') }}) as tags,
+        {{ list_transform('pricing_group_key_values', 'v -> ' ~ json_value_text('v')) }} as pricing_group_key,
+        {{ list_transform('presentation_group_key_values', 'v -> ' ~ json_value_text('v')) }} as presentation_group_key,
+        {{ list_transform('tag_values', 'v -> ' ~ json_value_text('v')) }} as tags,
         line_number
     from parsed
 )

@@ -9,7 +9,7 @@ named_keys as (
     select
         rate_id,
         pricing_group_values,
-        unnest(json_keys(pricing_group_values)) as pricing_group_key
+        {{ unnest(json_keys('pricing_group_values')) }} as pricing_group_key
     from rates
     where pricing_group_values is not null
 ),

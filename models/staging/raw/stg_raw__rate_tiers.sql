@@ -10,8 +10,7 @@ rates as (
 tiers as (
     select
         rate_id,
-        unnest(tiers) as tier_json,
-        generate_subscripts(tiers, 1) as tier_index
+        {{ unnest_with_index('tiers', 'tier_json', 'tier_index') }}
     from rates
 ),
 

@@ -44,7 +44,7 @@ final as (
         tiers,
         pricing_group_values,
         -- how specific the rate is: the number of pricing group keys it names (SPEC 4.4)
-        coalesce(len(json_keys(pricing_group_values)), 0) as named_key_count,
+        coalesce({{ list_length(json_keys('pricing_group_values')) }}, 0) as named_key_count,
         credit_type_id,
         line_number
     from parsed

@@ -10,7 +10,7 @@ named_keys as (
     select
         unit_cost_id,
         dimension_values,
-        unnest(json_keys(dimension_values)) as dimension_key
+        {{ unnest(json_keys('dimension_values')) }} as dimension_key
     from unit_costs
 ),
 

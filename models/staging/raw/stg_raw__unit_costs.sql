@@ -15,7 +15,7 @@ source_unit_costs as (
     -- unit_costs.jsonl is optional: nothing to read
     select
         cast(null as bigint) as line_number,
-        cast(null as json) as json
+        cast(null as {{ json_type_name() }}) as json
     where 1 = 0
 ),
 {% endif %}
@@ -33,10 +33,10 @@ parsed as (
 
 final as (
     select
-        {{ hash_id(["'unit_costs'", 'cast(line_number as varchar)']) }} as unit_cost_id,
+        {{ hash_id(["'unit_costs'", 'cast(line_number as ' ~ dbt.type_string() ~ ')']) }} as unit_cost_id,
         product_id,
-        coalesce(dimension_values, cast('{}' as json)) as dimension_values,
-        coalesce(len(json_keys(dimension_values)), 0) as dimension_count,
+        coalesce(dimension_values, cast('{}' as {{ json_type_name() }})) as dimension_values,
+        coalesce({{ list_length(json_keys('dimension_values')) }}, 0) as dimension_count,
         cost_per_unit,
         starting_at,
         ending_before,
