@@ -47,6 +47,33 @@ def read(path, sql: str = OUTCOMES_SQL) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def attempt_during_a_build(raw, work, db, published) -> tuple[Build, dict]:
+    """Rebuild the warehouse at T2 and, while that build runs, try the snapshot reader, the
+    direct reader, a publish and a second writer; the build must then complete."""
+    build = Build(raw, work / "t2", T2, db_path=db)
+    try:
+        # the first model has started: the build holds the warehouse open from here to its end
+        assert build.wait_for(" START sql "), build.output[-3000:]
+        during = {"snapshot": read(published / "current.duckdb")}
+        try:
+            duckdb.connect(str(db), read_only=True).close()
+            during["direct_reader"] = None
+        except duckdb.IOException as error:
+            during["direct_reader"] = str(error)
+        during["publish"] = publish(db, published)
+        # the same parse as the running build, so the second one reaches the database sooner
+        (work / "second" / "target").mkdir(parents=True)
+        parsed = work / "t2" / "target" / "partial_parse.msgpack"
+        if parsed.exists():
+            shutil.copy(parsed, work / "second" / "target" / parsed.name)
+        during["second_writer"] = dbt_build(raw, work / "second", T2, db_name=str(db))
+        during["first_still_running"] = build.process.poll() is None
+    finally:
+        returncode = build.finish()
+    assert returncode == 0, build.output[-3000:]
+    return build, during
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     root = tmp_path_factory.mktemp("concurrency")
@@ -71,27 +98,17 @@ def session(tmp_path_factory):
 
     t1_outcomes_after_blocked = read(db)
 
-    build = Build(raw_t2, work / "t2", T2, db_path=db)
-    try:
-        # the first model has started: the build holds the warehouse open from here to its end
-        assert build.wait_for(" START sql "), build.output[-3000:]
-        during = {"snapshot": read(published / "current.duckdb")}
-        try:
-            duckdb.connect(str(db), read_only=True).close()
-            during["direct_reader"] = None
-        except duckdb.IOException as error:
-            during["direct_reader"] = str(error)
-        during["publish"] = publish(db, published)
-        # the same parse as the running build, so the second one reaches the database sooner
-        (work / "second" / "target").mkdir(parents=True)
-        parsed = work / "t2" / "target" / "partial_parse.msgpack"
-        if parsed.exists():
-            shutil.copy(parsed, work / "second" / "target" / parsed.name)
-        during["second_writer"] = dbt_build(raw_t2, work / "second", T2, db_name=str(db))
-        during["first_still_running"] = build.process.poll() is None
-    finally:
-        returncode = build.finish()
-    assert returncode == 0, build.output[-3000:]
+    # On a loaded machine the T2 build can end before the second writer's dbt has started up;
+    # then that attempt says nothing about concurrency: the warehouse goes back to T1 and the
+    # attempt is made again (at most three times; the tests report the last one).
+    for attempt in range(3):
+        if attempt:
+            for leftover in (db, db.with_name(db.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            shutil.copy(root / "reference" / "t1-warehouse.duckdb", db)
+        build, during = attempt_during_a_build(raw_t2, work / f"attempt-{attempt}", db, published)
+        if during["first_still_running"]:
+            break
 
     for line in during["second_writer"].output.splitlines():
         if LOCK_ERROR in line:
