@@ -74,7 +74,12 @@ matched_metric_lists as (
         event_id,
         {{ ordered_text_agg('billable_metric_id', "', '") }} as metric_ids
     from matched
-    where event_id in (select outcomes.event_id from outcomes where outcomes.error_code = 'NO_ACTIVE_CONTRACT')
+    where
+        event_id in (
+            select outcomes.event_id
+            from outcomes
+            where outcomes.error_code = 'NO_ACTIVE_CONTRACT'
+        )
     group by event_id
 ),
 
