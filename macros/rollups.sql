@@ -282,16 +282,12 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 {% endmacro %}
 
 
-{#- Any text as a SQL string literal (quotes doubled), never run as SQL. -#}
+{#- Any text as a SQL string literal (string_literal, per engine), never run as SQL. -#}
 {% macro rollup_string_literal(text) %}
-    {{- return(adapter.dispatch('rollup_string_literal', 'rated_events')(text)) -}}
-{% endmacro %}
-
-{% macro default__rollup_string_literal(text) %}
 {%- if '\x00' in text -%}
     {{ exceptions.raise_compiler_error("spend_rollup: text with a NUL character cannot be a SQL literal: " ~ (text | tojson)) }}
 {%- endif -%}
-{{- return("'" ~ (text | replace("'", "''")) ~ "'") -}}
+{{- return(string_literal(text)) -}}
 {% endmacro %}
 
 

@@ -1,12 +1,5 @@
 {#- Spark implementations of the dispatched macros of macros/rollups.sql. -#}
 
-{% macro spark__rollup_string_literal(text) %}
-{%- if '\x00' in text -%}
-    {{ exceptions.raise_compiler_error("spend_rollup: text with a NUL character cannot be a SQL literal: " ~ (text | tojson)) }}
-{%- endif -%}
-{{- return(spark_string_literal(text)) -}}
-{% endmacro %}
-
 {% macro spark__rollup_identifier(name) %}
 {%- if '\x00' in name -%}
     {{ exceptions.raise_compiler_error("spend_rollup: a column name cannot contain a NUL character: " ~ (name | tojson)) }}
