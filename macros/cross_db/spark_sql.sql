@@ -151,14 +151,15 @@
 
 {% macro spark__list_agg(value, distinct) %}{{ 'collect_set' if distinct else 'collect_list' }}({{ value }}){% endmacro %}
 
-{#- The distinct elements of a list; two lists concatenated. -#}
+{#- The distinct elements of a list, sorted (so a list built from an unordered aggregate is the
+    same list on every run: determinism); two lists concatenated. -#}
 {% macro list_distinct(list) %}
     {{- return(adapter.dispatch('list_distinct', 'rated_events')(list)) -}}
 {% endmacro %}
 
-{% macro default__list_distinct(list) %}list_distinct({{ list }}){% endmacro %}
+{% macro default__list_distinct(list) %}list_sort(list_distinct({{ list }})){% endmacro %}
 
-{% macro spark__list_distinct(list) %}array_distinct({{ list }}){% endmacro %}
+{% macro spark__list_distinct(list) %}array_sort(array_distinct({{ list }})){% endmacro %}
 
 {% macro list_concat(first, second) %}
     {{- return(adapter.dispatch('list_concat', 'rated_events')(first, second)) -}}
