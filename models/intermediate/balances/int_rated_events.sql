@@ -16,6 +16,11 @@ parts as (
     select * from {{ ref('int_rated_event_parts') }}
 ),
 
+events as (
+    -- the event's descriptive columns, carried from here on (not through the balance steps)
+    select * from {{ ref('int_usage_events_customer_resolved') }}
+),
+
 segments as (
     select * from {{ ref('int_balance_segments') }}
 ),
@@ -41,7 +46,7 @@ computed as (
         rated.billing_period_end,
         rated.finalized_at,
         rated.is_finalized,
-        rated.event_type,
+        events.event_type,
         rated.event_timestamp,
         rated.received_at,
         rated.billable_metric_id,
@@ -58,13 +63,14 @@ computed as (
         parts.segment_id as balance_segment_id,
         rated.pricing_group_values,
         rated.presentation_group_values,
-        rated.properties,
+        events.properties_text as properties,
         rated.status,
         rated.event_id,
-        rated.source_file,
-        rated.source_row
+        events.source_file,
+        events.source_row
     from parts
     inner join rated on parts.rated_event_id = rated.rated_event_id
+    inner join events on rated.event_id = events.event_id
     left join segments on parts.segment_id = segments.segment_id
     where rated.invoice_id not in (select recorded_invoices.invoice_id from recorded_invoices)
 ),

@@ -2,10 +2,19 @@
 -- ids and ingest aliases; `customer_id` is null when none matches (CUSTOMER_NOT_FOUND).
 with
 
+duplicates as (
+    select event_id
+    from {{ ref('int_usage_events_deduplicated') }}
+    where is_duplicate
+),
+
 kept_events as (
-    select * from {{ ref('int_usage_events_deduplicated') }}
+    select * from {{ ref('int_usage_events_validated') }}
     -- settled copies only served as deduplication context: their outcomes are recorded
-    where not is_duplicate and not is_settled
+    where
+        is_accepted
+        and not is_settled
+        and event_id not in (select duplicates.event_id from duplicates)
 ),
 
 customer_refs as (

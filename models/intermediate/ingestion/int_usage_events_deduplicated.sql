@@ -1,6 +1,8 @@
 -- One row per accepted event (SPEC 4.2): a DUPLICATE when the previous accepted event with the
 -- same transaction_id was received at most `dedupe_window_days` before it. Each copy is
 -- compared with the one just before it, so a chain of re-sends stays duplicate.
+-- Narrow on purpose: only the receipt-order keys and the verdict; the event's other columns stay
+-- in int_usage_events_validated (a history-sized table is written once, not copied per step).
 with
 
 accepted_events as (
@@ -32,12 +34,17 @@ flagged as (
 
 final as (
     select
-        flagged.*,
+        flagged.event_id,
+        flagged.transaction_id,
+        flagged.received_at,
+        flagged.previous_received_at,
+        flagged.is_duplicate,
         -- the kept event a duplicate collapses into: the last kept copy before it
         case
             when is_duplicate
                 then {{ last_value_ignore_nulls('case when not is_duplicate then event_id end') }} over receipts_so_far
-        end as duplicate_of_event_id
+        end as duplicate_of_event_id,
+        flagged.is_settled
     from flagged
     window receipts_so_far as (
         partition by transaction_id

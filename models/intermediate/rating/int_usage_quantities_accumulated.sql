@@ -88,25 +88,60 @@ running as (
             when 'MAX' then max(aggregation_value) over unit_so_far
             when 'LATEST' then aggregation_value
             else cast(sum(aggregate_increment) over unit_so_far as decimal(38, 12))
-        end as running_aggregate
+        end as running_aggregate,
+        -- the aggregate just before this event, from the same sort (no second pass to look back
+        -- at the previous row's converted quantity): MAX and LATEST look at the earlier rows,
+        -- the running sums subtract this event's increment (exact, see `before` below)
+        case aggregation_type
+            when 'MAX' then max(aggregation_value) over unit_before
+            when 'LATEST' then lag(aggregation_value) over unit_order
+        end as previous_value_aggregate,
+        -- the unit's last event carries its ROUNDING_ADJUSTMENT (int_usage_quantity_movements);
+        -- same partition and order as the running sum, so the same sort serves both
+        lead(event_id) over unit_order is null as is_last_in_unit
     from increments
-    window unit_so_far as (
-        partition by contract_id, product_id, pricing_group_values, billing_period_start
-        order by event_timestamp, transaction_id, received_at
-        rows between unbounded preceding and current row
-    )
+    window
+        unit_order as (
+            partition by contract_id, product_id, pricing_group_values, billing_period_start
+            order by event_timestamp, transaction_id, received_at
+        ),
+        unit_so_far as (
+            partition by contract_id, product_id, pricing_group_values, billing_period_start
+            order by event_timestamp, transaction_id, received_at
+            rows between unbounded preceding and current row
+        ),
+        unit_before as (
+            partition by contract_id, product_id, pricing_group_values, billing_period_start
+            order by event_timestamp, transaction_id, received_at
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
-scaled as (
-    -- the scaled integers of the exact conversion, computed once per row (macros/decimal_math.sql)
+before as (
+    -- the previous event's running aggregate: for COUNT, SUM and UNIQUE the running sum less
+    -- this event's increment (decimal subtraction is exact); null before a unit's first event
     select
         running.*,
-        {{ integer_sign("running_aggregate") }} * {{ integer_sign("conversion_factor") }} as conversion_sign,
-        abs({{ scaled_integer('running_aggregate') }}) as scaled_aggregate
+        case
+            when aggregation_type in ('MAX', 'LATEST') then previous_value_aggregate
+            else cast(running_aggregate - coalesce(aggregate_increment, 0) as decimal(38, 12))
+        end as aggregate_before
     from running
 ),
 
-converted as (
+scaled as (
+    -- the scaled integers of the exact conversion of both aggregates, after this event and
+    -- before it, computed once per row (macros/decimal_math.sql)
+    select
+        before.*,
+        {{ integer_sign("running_aggregate") }} * {{ integer_sign("conversion_factor") }} as conversion_sign,
+        abs({{ scaled_integer('running_aggregate') }}) as scaled_aggregate,
+        {{ integer_sign("aggregate_before") }} * {{ integer_sign("conversion_factor") }} as conversion_sign_before,
+        abs({{ scaled_integer('aggregate_before') }}) as scaled_aggregate_before
+    from before
+),
+
+final as (
     select
         scaled.*,
         case conversion_operation
@@ -115,24 +150,43 @@ converted as (
             when 'DIVIDE'
                 then {{ from_scaled_integer('conversion_sign * ' ~ scaled_divide('scaled_aggregate', 'scaled_factor')) }}
             else running_aggregate
-        end as running_quantity
-    from scaled
-),
-
-final as (
-    select
-        converted.*,
+        end as running_quantity,
+        -- 0 before a unit's first event
         coalesce(
-            lag(running_quantity) over (
-                partition by contract_id, product_id, pricing_group_values, billing_period_start
-                order by event_timestamp, transaction_id, received_at
-            ),
+            case conversion_operation
+                when 'MULTIPLY'
+                    then {{ from_scaled_integer('conversion_sign_before * ' ~ scaled_multiply('scaled_aggregate_before', 'scaled_factor')) }}
+                when 'DIVIDE'
+                    then {{ from_scaled_integer('conversion_sign_before * ' ~ scaled_divide('scaled_aggregate_before', 'scaled_factor')) }}
+                else aggregate_before
+            end,
             cast(0 as decimal(38, 12))
         ) as running_quantity_before
-    from converted
+    from scaled
 )
 
+-- narrow on purpose: what int_usage_quantity_movements reads and the figures an auditor
+-- checks (the target's period and group columns stay in int_usage_event_rating_targets)
 select
-    *,
+    event_id,
+    billable_metric_id,
+    contract_id,
+    product_id,
+    pricing_group_values,
+    billing_period_start,
+    event_timestamp,
+    transaction_id,
+    received_at,
+    aggregation_type,
+    aggregation_value,
+    aggregation_value_text,
+    is_first_sighting,
+    aggregate_increment,
+    running_aggregate,
+    is_last_in_unit,
+    conversion_operation,
+    conversion_factor,
+    running_quantity,
+    running_quantity_before,
     running_quantity - running_quantity_before as quantity
 from final

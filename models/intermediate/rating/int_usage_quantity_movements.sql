@@ -25,12 +25,7 @@ usage_movements as (
         'USAGE' as component,
         quantities.running_quantity_before as quantity_from,
         quantities.running_quantity as quantity_to,
-        row_number() over (
-            partition by
-                quantities.contract_id, quantities.product_id, quantities.pricing_group_values,
-                quantities.billing_period_start
-            order by quantities.event_timestamp desc, quantities.transaction_id desc, quantities.received_at desc
-        ) = 1 as is_last_in_unit
+        quantities.is_last_in_unit
     from quantities
 ),
 

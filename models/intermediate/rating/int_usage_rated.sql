@@ -2,7 +2,9 @@
 -- need about a priced unit of usage. Rated events of one usage event are ordered by
 -- (product_id, component, tier_index), USAGE before ROUNDING_ADJUSTMENT.
 -- `rated_event_id` is derived from content (transaction, receipt, contract, product,
--- component, tier), so the same inputs always give the same ids.
+-- component, tier), so the same inputs always give the same ids. The event's descriptive
+-- columns (type, properties, source row) are not carried through the balance steps:
+-- int_rated_events takes them from int_usage_events_customer_resolved once.
 with
 
 tiered as (
@@ -28,7 +30,6 @@ joined as (
         targets.billing_period_end,
         targets.finalized_at,
         targets.is_finalized,
-        events.event_type,
         events.event_timestamp,
         events.received_at,
         tiered.billable_metric_id,
@@ -41,11 +42,8 @@ joined as (
         tiered.credit_type_id,
         targets.pricing_group_values,
         targets.presentation_group_values,
-        events.properties_text as properties,
         tiered.pricing_id,
-        tiered.event_id,
-        events.source_file,
-        events.source_row
+        tiered.event_id
     from tiered
     inner join targets
         on tiered.event_id = targets.event_id
