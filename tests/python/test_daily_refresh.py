@@ -184,3 +184,31 @@ def test_changed_inputs_or_as_of_moving_back_decide_everything_again(days, tmp_p
     full = build(live, tmp_path / "full", DAY_2, dedupe_window_days=20)
     for model in ("fct_event_outcomes", "fct_errored_events", "int_rated_event_costs"):
         assert mart_rows(run)[model] == mart_rows(full)[model], model
+
+
+def test_as_of_behind_recorded_finalization_fails_naming_the_invoices(days, tmp_path):
+    """Day 2 finalized May (finalized_at June 2 00:00): a run at day 1's as_of would see May
+    open again beside its recorded finalized rows. It fails, naming May's invoices, and leaves
+    the recorded marts as they were."""
+    work = tmp_path / "warehouse"
+    shutil.copytree(days["root"] / "incremental", work)
+    live = tmp_path / "live"
+    shutil.copytree(days["raws"][DAY_3], live)
+    before = DbtRun(0, "", work / "warehouse.duckdb")
+    finalized_before = before.query("select count(*) from fct_rated_events_finalized")
+    may_invoices = [
+        invoice_id
+        for (invoice_id,) in before.query(
+            "select distinct invoice_id from fct_rated_events_finalized"
+            " where finalized_at = timestamp '2026-06-02 00:00:00'"
+        )
+    ]
+    assert may_invoices
+    run = dbt_build(live, work, DAY_1)
+    assert run.returncode != 0
+    assert "as_of 2026-06-01 12:00:00 is before the finalization of invoice" in run.output
+    assert all(invoice_id in run.output for invoice_id in may_invoices)
+    after = before.query("select count(*) from fct_rated_events_finalized")
+    assert after == finalized_before
+    # at or after the latest finalization, the same warehouse builds again
+    build(live, work, DAY_3)
