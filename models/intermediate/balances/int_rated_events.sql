@@ -26,9 +26,7 @@ segments as (
 ),
 
 recorded_invoices as (
-    select distinct invoice_id
-    from {{ ref('int_recorded_rated_events') }}
-    where invoice_id is not null
+    select * from {{ ref('int_recorded_invoices') }}
 ),
 
 computed as (

@@ -31,9 +31,7 @@ recorded as (
 ),
 
 recorded_invoices as (
-    select distinct invoice_id
-    from recorded
-    where invoice_id is not null
+    select * from {{ ref('int_recorded_invoices') }}
 ),
 
 recorded_consumption as (
