@@ -94,14 +94,12 @@
 {% endmacro %}
 
 {#- Scientific text with 15 significant digits ('-1.23450000000000e-05') -> plain decimal
-    text ('-0.0000123450'-> '-0.000012345'). JSON numbers are exact to 15 digits (SPEC 8). -#}
+    text ('-0.0000123450'-> '-0.000012345'). JSON numbers are exact to 15 digits (SPEC 8).
+    One body for DuckDB and Spark: trailing zeros go by regexp_replace, which both read alike
+    (Spark's two-argument rtrim differs). -#}
 {% macro canonical_decimal_text(scientific) %}
-    {{- return(adapter.dispatch('canonical_decimal_text', 'rated_events')(scientific)) -}}
-{% endmacro %}
-
-{% macro default__canonical_decimal_text(scientific) %}
     {%- set mantissa = "split_part(" ~ scientific ~ ", 'e', 1)" -%}
-    {%- set digits = "coalesce(nullif(rtrim(replace(replace(" ~ mantissa ~ ", '-', ''), '.', ''), '0'), ''), '0')" -%}
+    {%- set digits = "coalesce(nullif(regexp_replace(replace(replace(" ~ mantissa ~ ", '-', ''), '.', ''), '0+$', ''), ''), '0')" -%}
     {%- set point = "(cast(split_part(" ~ scientific ~ ", 'e', 2) as integer) + 1)" -%}
     case
         when {{ scientific }} not like '%e%' then {{ scientific }}

@@ -61,23 +61,6 @@
     end)
 {% endmacro %}
 
-{% macro spark__canonical_decimal_text(scientific) %}
-    {%- set mantissa = "split_part(" ~ scientific ~ ", 'e', 1)" -%}
-    {%- set digits = "coalesce(nullif(regexp_replace(replace(replace(" ~ mantissa ~ ", '-', ''), '.', ''), '0+$', ''), ''), '0')" -%}
-    {%- set point = "(cast(split_part(" ~ scientific ~ ", 'e', 2) as integer) + 1)" -%}
-    case
-        when {{ scientific }} not like '%e%' then {{ scientific }}
-        when {{ digits }} = '0' then '0'
-        else
-            case when {{ mantissa }} like '-%' then '-' else '' end
-            || case
-                when {{ point }} <= 0 then '0.' || repeat('0', -{{ point }}) || {{ digits }}
-                when {{ point }} >= length({{ digits }}) then {{ digits }} || repeat('0', {{ point }} - length({{ digits }}))
-                else left({{ digits }}, {{ point }}) || '.' || substring({{ digits }}, {{ point }} + 1)
-            end
-    end
-{% endmacro %}
-
 {#- RFC 8259 object check: Spark's parser reads the first value only and accepts NaN and
     Infinity, so the text must also parse as exactly one array element, then the same lexical
     check as on DuckDB (plus single quotes, which Spark's parser accepts). -#}
