@@ -44,12 +44,14 @@ unit_events as (
         effective_rates.pricing_id,
         effective_rates.multiplier,
         effective_rates.credit_type_id,
-        row_number() over (
-            partition by
-                targets.contract_id, targets.product_id, targets.pricing_group_values,
-                targets.billing_period_start
-            order by targets.event_timestamp, events.transaction_id, targets.received_at
-        ) as event_sequence
+        row_number() over unit_order as event_sequence,
+        -- a change of rate or multiplier starts a stretch (on the same sort as the sequence)
+        case
+            when lag(effective_rates.pricing_id) over unit_order = effective_rates.pricing_id
+                and lag(effective_rates.multiplier) over unit_order = effective_rates.multiplier
+                then 0
+            else 1
+        end as starts_stretch
     from targets
     inner join events on targets.event_id = events.event_id
     inner join matched
@@ -59,35 +61,28 @@ unit_events as (
         on targets.event_id = effective_rates.event_id
         and targets.contract_id = effective_rates.contract_id
         and targets.product_id = effective_rates.product_id
-),
-
-stretch_starts as (
-    select
-        unit_events.*,
-        case
-            when lag(pricing_id) over unit_order = pricing_id and lag(multiplier) over unit_order = multiplier
-                then 0
-            else 1
-        end as starts_stretch
-    from unit_events
     window unit_order as (
-        partition by contract_id, product_id, pricing_group_values, billing_period_start
-        order by event_sequence
+        partition by
+            targets.contract_id, targets.product_id, targets.pricing_group_values,
+            targets.billing_period_start
+        order by targets.event_timestamp, events.transaction_id, targets.received_at
     )
 ),
 
 numbered as (
     select
-        stretch_starts.*,
+        unit_events.*,
         sum(starts_stretch) over (
             partition by contract_id, product_id, pricing_group_values, billing_period_start
             order by event_sequence
             rows between unbounded preceding and current row
         ) as stretch_number
-    from stretch_starts
+    from unit_events
 ),
 
 stretches as (
+    -- each stretch's own events: counted, summed, their maximum and the latest value (the
+    -- unit's latest value at a stretch's end is its own last event's: a stretch is never empty)
     select
         invoice_id,
         contract_id,
@@ -99,13 +94,42 @@ stretches as (
         min(multiplier) as multiplier,
         min(credit_type_id) as credit_type_id,
         min(aggregation_type) as aggregation_type,
-        max(event_sequence) as last_event_sequence
+        count(*) as stretch_event_count,
+        sum(aggregation_value) as stretch_value_sum,
+        max(aggregation_value) as stretch_value_max,
+        max_by(aggregation_value, event_sequence) as stretch_value_latest
     from numbered
     group by invoice_id, contract_id, product_id, pricing_group_values, billing_period_start, stretch_number
 ),
 
+first_sightings as (
+    -- UNIQUE: each value counts from the stretch it first appears in
+    select
+        contract_id,
+        product_id,
+        pricing_group_values,
+        billing_period_start,
+        min(stretch_number) as stretch_number
+    from numbered
+    where aggregation_type = 'UNIQUE' and aggregation_value_text is not null
+    group by contract_id, product_id, pricing_group_values, billing_period_start, aggregation_value_text
+),
+
+new_values as (
+    select
+        contract_id,
+        product_id,
+        pricing_group_values,
+        billing_period_start,
+        stretch_number,
+        count(*) as new_value_count
+    from first_sightings
+    group by contract_id, product_id, pricing_group_values, billing_period_start, stretch_number
+),
+
 stretch_aggregates as (
-    -- the period-to-date aggregate at each stretch's end: every event of the unit up to it
+    -- the period-to-date aggregate at each stretch's end: running totals over the unit's
+    -- stretches (a few rows per unit), not over its events
     select
         stretches.invoice_id,
         stretches.contract_id,
@@ -117,29 +141,23 @@ stretch_aggregates as (
         stretches.multiplier,
         stretches.credit_type_id,
         stretches.aggregation_type,
-        cast(count(*) as decimal(38, 12)) as event_count,
-        cast(sum(unit_events.aggregation_value) as decimal(38, 12)) as value_sum,
-        max(unit_events.aggregation_value) as value_max,
-        max_by(unit_events.aggregation_value, unit_events.event_sequence) as value_latest,
-        cast(count(distinct unit_events.aggregation_value_text) as decimal(38, 12)) as distinct_values
+        cast(sum(stretches.stretch_event_count) over unit_so_far as decimal(38, 12)) as event_count,
+        cast(sum(stretches.stretch_value_sum) over unit_so_far as decimal(38, 12)) as value_sum,
+        max(stretches.stretch_value_max) over unit_so_far as value_max,
+        stretches.stretch_value_latest as value_latest,
+        cast(coalesce(sum(new_values.new_value_count) over unit_so_far, 0) as decimal(38, 12)) as distinct_values
     from stretches
-    inner join unit_events
-        on stretches.contract_id = unit_events.contract_id
-        and stretches.product_id = unit_events.product_id
-        and stretches.pricing_group_values = unit_events.pricing_group_values
-        and stretches.billing_period_start = unit_events.billing_period_start
-        and stretches.last_event_sequence >= unit_events.event_sequence
-    group by
-        stretches.invoice_id,
-        stretches.contract_id,
-        stretches.product_id,
-        stretches.pricing_group_values,
-        stretches.billing_period_start,
-        stretches.stretch_number,
-        stretches.pricing_id,
-        stretches.multiplier,
-        stretches.credit_type_id,
-        stretches.aggregation_type
+    left join new_values
+        on stretches.contract_id = new_values.contract_id
+        and stretches.product_id = new_values.product_id
+        and stretches.pricing_group_values = new_values.pricing_group_values
+        and stretches.billing_period_start = new_values.billing_period_start
+        and stretches.stretch_number = new_values.stretch_number
+    window unit_so_far as (
+        partition by stretches.contract_id, stretches.product_id, stretches.pricing_group_values, stretches.billing_period_start
+        order by stretches.stretch_number
+        rows between unbounded preceding and current row
+    )
 ),
 
 period_to_date as (
