@@ -74,46 +74,71 @@ eligible as (
 ),
 
 uncovered_0 as (
-    select distinct
+    -- each rated event's amount, and the last wave in which it meets a segment
+    select
         rated_event_id,
-        amount as uncovered
+        min(amount) as uncovered,
+        max(wave) as last_wave
     from eligible
+    group by rated_event_id
 ),
 
+{#- A linear chain: each wave reads the one before it once (Spark inlines CTEs, so a wave
+    read twice would double the plan per wave). The events still in play carry their
+    uncovered amount; one that meets no segment in a wave passes through it unchanged. #}
 {% for wave in range(1, max_waves + 1) %}
 running_{{ wave }} as (
     select
-        eligible.rated_event_id,
+        uncovered.rated_event_id,
+        uncovered.uncovered,
+        uncovered.last_wave,
         eligible.segment_id,
         eligible.segment_amount,
-        uncovered.uncovered,
-        eligible.consumed_before + sum(uncovered.uncovered) over (
+        eligible.consumed_before + sum(case when eligible.segment_id is not null then uncovered.uncovered end) over (
             partition by eligible.segment_id
             order by
                 eligible.event_timestamp, eligible.transaction_id, eligible.received_at,
                 eligible.product_id, eligible.component_order, eligible.tier_index
             rows between unbounded preceding and current row
         ) as running_after
-    from eligible
-    inner join uncovered_{{ wave - 1 }} as uncovered on eligible.rated_event_id = uncovered.rated_event_id
-    where eligible.wave = {{ wave }}
+    from uncovered_{{ wave - 1 }} as uncovered
+    left join eligible
+        on uncovered.rated_event_id = eligible.rated_event_id
+        and eligible.wave = {{ wave }}
+),
+
+drawn_{{ wave }} as (
+    select
+        rated_event_id,
+        uncovered,
+        last_wave,
+        segment_id,
+        case
+            when segment_id is not null
+                then {{ clamp('running_after', '0', 'segment_amount') }}
+                - {{ clamp('running_after - uncovered', '0', 'segment_amount') }}
+            else 0
+        end as covered_amount
+    from running_{{ wave }}
 ),
 
 covered_{{ wave }} as (
     select
         rated_event_id,
         segment_id,
-        {{ clamp('running_after', '0', 'segment_amount') }}
-        - {{ clamp('running_after - uncovered', '0', 'segment_amount') }} as covered_amount
-    from running_{{ wave }}
+        covered_amount
+    from drawn_{{ wave }}
+    where segment_id is not null
 ),
 
 uncovered_{{ wave }} as (
+    -- an event fully covered, or meeting no segment in a later wave, leaves the chain
     select
-        uncovered.rated_event_id,
-        uncovered.uncovered - coalesce(covered.covered_amount, 0) as uncovered
-    from uncovered_{{ wave - 1 }} as uncovered
-    left join covered_{{ wave }} as covered on uncovered.rated_event_id = covered.rated_event_id
+        rated_event_id,
+        uncovered - covered_amount as uncovered,
+        last_wave
+    from drawn_{{ wave }}
+    where uncovered <> covered_amount and last_wave > {{ wave }}
 ),
 
 {% endfor %}
