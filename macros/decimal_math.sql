@@ -212,3 +212,16 @@
 {% macro spark__scaled_integer(value) %}
     cast(replace(cast(cast({{ value }} as decimal(38, 12)) as string), '.', '') as decimal(38, 0))
 {% endmacro %}
+
+{#- A product's conversion (SPEC 4.7) of a value already split into its sign and its scaled
+    integer: R(value x factor) for MULTIPLY, R(value / factor) for DIVIDE, else `unconverted`.
+    For models that convert many values by a factor whose scaled integer they computed once. -#}
+{% macro scaled_conversion(operation, sign, scaled_value, scaled_factor, unconverted) %}
+    case {{ operation }}
+        when 'MULTIPLY'
+            then {{ from_scaled_integer(sign ~ ' * ' ~ scaled_multiply(scaled_value, scaled_factor)) }}
+        when 'DIVIDE'
+            then {{ from_scaled_integer(sign ~ ' * ' ~ scaled_divide(scaled_value, scaled_factor)) }}
+        else {{ unconverted }}
+    end
+{% endmacro %}

@@ -144,22 +144,15 @@ scaled as (
 final as (
     select
         scaled.*,
-        case conversion_operation
-            when 'MULTIPLY'
-                then {{ from_scaled_integer('conversion_sign * ' ~ scaled_multiply('scaled_aggregate', 'scaled_factor')) }}
-            when 'DIVIDE'
-                then {{ from_scaled_integer('conversion_sign * ' ~ scaled_divide('scaled_aggregate', 'scaled_factor')) }}
-            else running_aggregate
-        end as running_quantity,
+        {{ scaled_conversion(
+            'conversion_operation', 'conversion_sign', 'scaled_aggregate', 'scaled_factor', 'running_aggregate'
+        ) }} as running_quantity,
         -- 0 before a unit's first event
         coalesce(
-            case conversion_operation
-                when 'MULTIPLY'
-                    then {{ from_scaled_integer('conversion_sign_before * ' ~ scaled_multiply('scaled_aggregate_before', 'scaled_factor')) }}
-                when 'DIVIDE'
-                    then {{ from_scaled_integer('conversion_sign_before * ' ~ scaled_divide('scaled_aggregate_before', 'scaled_factor')) }}
-                else aggregate_before
-            end,
+            {{ scaled_conversion(
+                'conversion_operation', 'conversion_sign_before', 'scaled_aggregate_before', 'scaled_factor',
+                'aggregate_before'
+            ) }},
             cast(0 as decimal(38, 12))
         ) as running_quantity_before
     from scaled
