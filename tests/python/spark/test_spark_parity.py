@@ -80,17 +80,13 @@ def builds(tmp_path_factory):
     return {"root": root, "raw": raw, **_build_both(root, raw, AS_OF)}
 
 
-# the project's defaults (the drawdown waves, a linear chain, run with the default 8 on Spark)
-SETTINGS: dict = {}
-
-
 def _build_both(root: Path, raw: Path, as_of: str) -> dict:
     """Build (or build again, on the same warehouses) on DuckDB and on Spark at as_of."""
-    duck = dbt_build(raw, root / "duckdb", as_of, extra_vars=SETTINGS)
+    duck = dbt_build(raw, root / "duckdb", as_of)
     assert duck.returncode == 0, duck.output[-5000:]
 
     spark_dir = root / "spark"
-    command, env, _ = build_invocation(raw, spark_dir, as_of, extra_vars=SETTINGS)
+    command, env, _ = build_invocation(raw, spark_dir, as_of)
     env = {**env, "RATED_EVENTS_TARGET": "spark", "RATED_EVENTS_SPARK_DIR": str(spark_dir)}
     completed = subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
