@@ -18,7 +18,7 @@ and asserts:
   line items (`fct_invoices`, `fct_invoice_line_items`) of A and B are identical in every
   column but the run provenance (`run_as_of`, `run_invocation_id`, `run_config_hash`,
   `run_inputs_hash`, which names the raw folder).
-  `event_id`, `source_file` and `source_row` depend on the file layout (event_id hashes the
+  `event_id`, `source_file` and `source_row` depend on the file layout (event_id is the
   file and row), which is why the well-formed events keep their files and rows in B and the
   hostile ones only come in extra files; so they are compared too. The well-formed events'
   own outcomes are compared as well;

@@ -107,6 +107,12 @@ def test_tolerated_shapes_build_green_and_keep_every_event(tmp_path: Path) -> No
     assert run.query("select count(*), count(distinct event_id) from fct_event_outcomes") == [
         (9, 9)
     ]
+    # an event id is the row's address in its file, whatever the file's format
+    assert sorted(run.query("select event_id from fct_event_outcomes")) == sorted(
+        (f"{source_file}:{row}",)
+        for source_file, count in rows_per_file.items()
+        for row in range(count)
+    )
     # the events rate; all-null properties read as an empty object, so a SUM of tokens errors
     assert run.query(
         "select source_file, outcome, error_code, count(*) from fct_event_outcomes"

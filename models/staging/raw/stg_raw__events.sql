@@ -31,7 +31,8 @@ timestamp_parts as (
 
 parsed as (
     select
-        {{ hash_id(['source_file', 'source_row']) }} as event_id,
+        -- the row's address, readable and unique by construction (docs/decisions.md, "Event ids")
+        source_file || ':' || cast(source_row as {{ dbt.type_string() }}) as event_id,
         source_file,
         source_row,
         transaction_id,
