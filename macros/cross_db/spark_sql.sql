@@ -51,6 +51,47 @@
 
 {% macro spark__list_transform(list, lambda) %}transform({{ list }}, {{ lambda }}){% endmacro %}
 
+{#- The elements of a list for which a lambda (`'v -> ...'`) is true (a null result is false). -#}
+{% macro list_filter(list, lambda) %}
+    {{- return(adapter.dispatch('list_filter', 'rated_events')(list, lambda)) -}}
+{% endmacro %}
+
+{% macro default__list_filter(list, lambda) %}list_filter({{ list }}, {{ lambda }}){% endmacro %}
+
+{% macro spark__list_filter(list, lambda) %}filter({{ list }}, {{ lambda }}){% endmacro %}
+
+{#- The element of a list at a position counted from 1; null when the list is shorter. -#}
+{% macro list_element(list, position) %}
+    {{- return(adapter.dispatch('list_element', 'rated_events')(list, position)) -}}
+{% endmacro %}
+
+{% macro default__list_element(list, position) %}list_extract({{ list }}, {{ position }}){% endmacro %}
+
+{#- with spark.sql.ansi.enabled false (dbt-spark's setting) a position past the end gives null -#}
+{% macro spark__list_element(list, position) %}element_at({{ list }}, {{ position }}){% endmacro %}
+
+{#- The value of a map under a key; null when the key is absent. -#}
+{% macro map_value(map, key) %}
+    {{- return(adapter.dispatch('map_value', 'rated_events')(map, key)) -}}
+{% endmacro %}
+
+{% macro default__map_value(map, key) %}map_extract_value({{ map }}, {{ key }}){% endmacro %}
+
+{% macro spark__map_value(map, key) %}element_at({{ map }}, {{ key }}){% endmacro %}
+
+{#- A struct from (field name, expression) pairs, fields in the order given. -#}
+{% macro struct_of(fields) %}
+    {{- return(adapter.dispatch('struct_of', 'rated_events')(fields)) -}}
+{% endmacro %}
+
+{% macro default__struct_of(fields) -%}
+    struct_pack({% for name, expression in fields %}{{ name }} := {{ expression }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro spark__struct_of(fields) -%}
+    named_struct({% for name, expression in fields %}'{{ name }}', {{ expression }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
 {#- One row per element of a list, in a select list. -#}
 {% macro unnest(list) %}
     {{- return(adapter.dispatch('unnest', 'rated_events')(list)) -}}

@@ -17,6 +17,8 @@
 }}
 -- depends_on: {{ ref('int_rated_events') }}
 {%- set costs_unchanged = is_incremental() and unit_costs_unchanged() %}
+-- Done row by row, without joins of history-sized tables: each rated event meets its product's
+-- unit costs as one list in order of precedence and takes the first that applies.
 with
 
 rated_events as (
@@ -32,89 +34,162 @@ unit_cost_dimensions as (
     select * from {{ ref('stg_raw__unit_cost_dimensions') }}
 ),
 
+cost_keys as (
+    -- every key some unit cost compares: the only ones read from an event's properties
+    select coalesce({{ sorted_list_agg('dimension_key', distinct=true) }}, {{ empty_text_list() }}) as dimension_keys
+    from unit_cost_dimensions
+),
+
+dimension_positions as (
+    -- each required key by its position in cost_keys' sorted list
+    select
+        unit_cost_id,
+        value_text,
+        dense_rank() over (order by dimension_key) as key_position
+    from unit_cost_dimensions
+),
+
+required_values as (
+    select
+        unit_cost_id,
+        {{ list_agg(struct_of([('key_position', 'key_position'), ('value_text', 'value_text')])) }}
+            as required_values
+    from dimension_positions
+    group by unit_cost_id
+),
+
+product_unit_costs as (
+    -- each product's unit costs in order of precedence: most keys first, then the earliest
+    -- line (the struct leads with its sort key; line numbers are unique, so no tie goes further)
+    select
+        unit_costs.product_id,
+        {{ sorted_list_agg(struct_of([
+            ('most_keys_first', '-unit_costs.dimension_count'),
+            ('line_number', 'unit_costs.line_number'),
+            ('unit_cost_id', 'unit_costs.unit_cost_id'),
+            ('cost_per_unit', 'unit_costs.cost_per_unit'),
+            ('starting_at', 'unit_costs.starting_at'),
+            ('ending_before', 'unit_costs.ending_before'),
+            ('dimension_count', 'unit_costs.dimension_count'),
+            ('required_values', 'required_values.required_values'),
+        ])) }} as unit_costs
+    from unit_costs
+    left join required_values on unit_costs.unit_cost_id = required_values.unit_cost_id
+    group by unit_costs.product_id
+),
+
 costed_rated_events as (
-    -- only the products some unit cost is for
+    -- only the products some unit cost is for (a join with a table of one row per product)
+    select
+        rated_events.rated_event_id,
+        rated_events.event_timestamp,
+        rated_events.quantity,
+        rated_events.status,
+        rated_events.properties,
+        product_unit_costs.unit_costs,
+        coalesce({{ has_duplicate_json_keys('rated_events.properties') }}, false) as has_duplicate_keys
+    from rated_events
+    inner join product_unit_costs on rated_events.product_id = product_unit_costs.product_id
+),
+
+plain_objects as (
+    -- the common case: each key appears once, so a direct lookup per key suffices; the values
+    -- are a list in the order of cost_keys (each object parsed once per key, then the JSON
+    -- values read as text)
+    select
+        costed_rated_events.*,
+        {{ list_transform(
+            'cost_keys.dimension_keys',
+            'dimension_key -> ' ~ json_object_field('costed_rated_events.properties', 'dimension_key')
+        ) }} as property_json_values
+    from costed_rated_events
+    cross join cost_keys
+    where not costed_rated_events.has_duplicate_keys
+),
+
+plain_values as (
     select
         rated_event_id,
-        product_id,
         event_timestamp,
         quantity,
         status,
         properties,
-        coalesce({{ has_duplicate_json_keys('properties') }}, false) as has_duplicate_keys
-    from rated_events
-    where product_id in (select unit_costs.product_id from unit_costs)
+        unit_costs,
+        has_duplicate_keys,
+        {{ list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value')) }}
+            as property_values
+    from plain_objects
 ),
 
-cost_keys as (
-    select distinct dimension_key from unit_cost_dimensions
-),
-
-event_values as (
-    -- each rated event's comparison text for every key some unit cost names, parsed once per
-    -- (event, key); of duplicate keys the last wins (SPEC 8), looked up the slow way only then
+duplicate_key_entries as (
+    -- rare: an object repeating a key; the last occurrence wins (SPEC 8)
     select
         costed_rated_events.rated_event_id,
-        cost_keys.dimension_key,
-        {{ json_value_text(json_object_field('costed_rated_events.properties', 'cost_keys.dimension_key')) }}
+        unnested.dimension_key,
+        {{ json_value_text(json_object_field_last('costed_rated_events.properties', 'unnested.dimension_key')) }}
             as value_text
     from costed_rated_events
     cross join cost_keys
-    where not costed_rated_events.has_duplicate_keys
-    union all
-    select
-        costed_rated_events.rated_event_id,
-        cost_keys.dimension_key,
-        {{ json_value_text(json_object_field_last('costed_rated_events.properties', 'cost_keys.dimension_key')) }}
-            as value_text
-    from costed_rated_events
-    cross join cost_keys
+    {{ cross_join_unnest('cost_keys.dimension_keys', 'unnested', 'dimension_key') }}
     where costed_rated_events.has_duplicate_keys
 ),
 
-candidates as (
-    -- narrow rows: a rated event's product usually has a handful of unit costs
+duplicate_key_values as (
     select
-        costed_rated_events.rated_event_id,
-        costed_rated_events.quantity,
-        costed_rated_events.status,
-        unit_costs.unit_cost_id,
-        unit_costs.cost_per_unit,
-        unit_costs.dimension_count,
-        unit_costs.line_number
+        rated_event_id,
+        {{ map_agg('dimension_key', 'value_text') }} as value_by_key
+    from duplicate_key_entries
+    group by rated_event_id
+),
+
+duplicate_key_objects as (
+    select
+        costed_rated_events.*,
+        {{ list_transform(
+            'cost_keys.dimension_keys',
+            'dimension_key -> ' ~ map_value('duplicate_key_values.value_by_key', 'dimension_key')
+        ) }} as property_values
     from costed_rated_events
-    inner join unit_costs
-        on costed_rated_events.product_id = unit_costs.product_id
-        and costed_rated_events.event_timestamp >= unit_costs.starting_at
-        and (unit_costs.ending_before is null or costed_rated_events.event_timestamp < unit_costs.ending_before)
+    cross join cost_keys
+    left join duplicate_key_values on costed_rated_events.rated_event_id = duplicate_key_values.rated_event_id
+    where costed_rated_events.has_duplicate_keys
 ),
 
-matched_dimensions as (
-    select
-        candidates.rated_event_id,
-        candidates.unit_cost_id,
-        count(*) as matched_count
-    from candidates
-    inner join unit_cost_dimensions on candidates.unit_cost_id = unit_cost_dimensions.unit_cost_id
-    inner join event_values
-        on candidates.rated_event_id = event_values.rated_event_id
-        and unit_cost_dimensions.dimension_key = event_values.dimension_key
-        and unit_cost_dimensions.value_text = event_values.value_text
-    group by candidates.rated_event_id, candidates.unit_cost_id
+with_property_values as (
+    select * from plain_values
+    union all
+    select * from duplicate_key_objects
 ),
 
-applicable as (
+chosen as (
+    -- the first unit cost whose window holds the event and whose every key has the event's value
+    -- (a missing key or JSON null never equals)
     select
-        candidates.*,
-        row_number() over (
-            partition by candidates.rated_event_id
-            order by candidates.dimension_count desc, candidates.line_number asc
-        ) as specificity_rank
-    from candidates
-    left join matched_dimensions
-        on candidates.rated_event_id = matched_dimensions.rated_event_id
-        and candidates.unit_cost_id = matched_dimensions.unit_cost_id
-    where coalesce(matched_dimensions.matched_count, 0) = candidates.dimension_count
+        rated_event_id,
+        quantity,
+        status,
+        {{ list_element(list_filter(
+            'unit_costs',
+            'unit_cost -> event_timestamp >= unit_cost.starting_at'
+            ~ ' and (unit_cost.ending_before is null or event_timestamp < unit_cost.ending_before)'
+            ~ ' and coalesce(' ~ list_length(list_filter(
+                'unit_cost.required_values',
+                'required -> ' ~ list_element('property_values', 'required.key_position') ~ ' = required.value_text'
+            )) ~ ', 0) = unit_cost.dimension_count'
+        ), 1) }} as unit_cost
+    from with_property_values
+),
+
+applied as (
+    select
+        rated_event_id,
+        quantity,
+        status,
+        -- struct fields: the alias names the column the same on every engine
+        unit_cost.unit_cost_id as unit_cost_id,  -- noqa: AL09
+        unit_cost.cost_per_unit as cost_per_unit  -- noqa: AL09
+    from chosen
+    where unit_cost is not null
 ),
 
 final as (
@@ -125,8 +200,7 @@ final as (
         {{ decimal_multiply('quantity', 'cost_per_unit') }} as cost,
         status,
         {{ unit_costs_hash_sql() }} as unit_costs_hash
-    from applicable
-    where specificity_rank = 1
+    from applied
 )
 
 select * from final

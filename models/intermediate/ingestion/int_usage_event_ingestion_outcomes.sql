@@ -2,6 +2,9 @@
 -- what ingestion decided. `ingestion_outcome` is ERRORED (with its code), DUPLICATE, or
 -- ACCEPTED (handed to rating). Nothing is dropped: with the outcomes already recorded, the row
 -- count equals the raw events received by as_of.
+-- Each event is in exactly one of three disjoint sets, so the outcomes are a union, not a join
+-- of history-sized tables: rejected by validation, a duplicate (about 1 %), or kept (in
+-- int_usage_events_customer_resolved, whose customer decides ERRORED or ACCEPTED).
 with
 
 validated as (
@@ -10,39 +13,74 @@ validated as (
     where not is_settled
 ),
 
-deduplicated as (
+duplicates as (
     select * from {{ ref('int_usage_events_deduplicated') }}
+    where is_duplicate
 ),
 
 resolved as (
     select * from {{ ref('int_usage_events_customer_resolved') }}
 ),
 
-final as (
+rejected_events as (
+    select
+        event_id,
+        source_file,
+        source_row,
+        transaction_id,
+        customer_ref,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        event_type,
+        event_timestamp,
+        received_at,
+        'ERRORED' as ingestion_outcome,
+        ingest_error_code as error_code,
+        cast(null as {{ dbt.type_string() }}) as duplicate_of_event_id
+    from validated
+    where not is_accepted
+),
+
+duplicate_events as (
     select
         validated.event_id,
         validated.source_file,
         validated.source_row,
         validated.transaction_id,
         validated.customer_ref,
-        resolved.customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
         validated.event_type,
         validated.event_timestamp,
         validated.received_at,
-        case
-            when validated.ingest_error_code is not null then 'ERRORED'
-            when deduplicated.is_duplicate then 'DUPLICATE'
-            when resolved.customer_id is null then 'ERRORED'
-            else 'ACCEPTED'
-        end as ingestion_outcome,
-        coalesce(
-            validated.ingest_error_code,
-            case when not deduplicated.is_duplicate and resolved.customer_id is null then 'CUSTOMER_NOT_FOUND' end
-        ) as error_code,
-        deduplicated.duplicate_of_event_id
+        'DUPLICATE' as ingestion_outcome,
+        cast(null as {{ dbt.type_string() }}) as error_code,
+        duplicates.duplicate_of_event_id
     from validated
-    left join deduplicated on validated.event_id = deduplicated.event_id
-    left join resolved on validated.event_id = resolved.event_id
+    inner join duplicates on validated.event_id = duplicates.event_id
+),
+
+kept_events as (
+    select
+        event_id,
+        source_file,
+        source_row,
+        transaction_id,
+        customer_ref,
+        customer_id,
+        event_type,
+        event_timestamp,
+        received_at,
+        case when customer_id is null then 'ERRORED' else 'ACCEPTED' end as ingestion_outcome,
+        case when customer_id is null then 'CUSTOMER_NOT_FOUND' end as error_code,
+        cast(null as {{ dbt.type_string() }}) as duplicate_of_event_id
+    from resolved
+),
+
+final as (
+    select * from rejected_events
+    union all
+    select * from duplicate_events
+    union all
+    select * from kept_events
 )
 
 select * from final

@@ -2,6 +2,8 @@
 -- the rate that prices it (the most specific effective rate whose pricing group values match;
 -- not entitled = no rate) and `target_status`: RATED, or the reason it is not billed there
 -- (NO_RATE, INVALID_AGGREGATION_VALUE, PERIOD_FINALIZED), checked in that order.
+-- Done row by row, without joins of history-sized tables: each target meets the rates of its
+-- rate card and product as one list, most specific first, and takes the first that applies.
 with
 
 targets as (
@@ -16,75 +18,81 @@ rate_values as (
     select * from {{ ref('stg_raw__rate_pricing_group_values') }}
 ),
 
-effective_rates as (
+required_values as (
     select
-        targets.event_id,
-        targets.contract_id,
-        targets.product_id,
-        targets.pricing_group_values,
-        rates.rate_id,
-        rates.is_entitled,
-        rates.named_key_count
-    from targets
-    inner join rates
-        on targets.rate_card_id = rates.rate_card_id
-        and targets.product_id = rates.product_id
-        and targets.event_timestamp >= rates.starting_at
-        and (rates.ending_before is null or targets.event_timestamp < rates.ending_before)
+        rate_id,
+        {{ list_agg(struct_of([('pricing_group_key', 'pricing_group_key'), ('value_text', 'value_text')])) }}
+            as required_values
+    from rate_values
+    group by rate_id
 ),
 
-key_matches as (
-    -- how many of each rate's named keys equal the event's value
+rate_precedence as (
+    -- each (rate card, product)'s rates in order of precedence: most named keys first, then
+    -- rate_id (the struct leads with its sort key; rate ids are unique, so no tie goes further)
     select
-        effective_rates.event_id,
-        effective_rates.contract_id,
-        effective_rates.product_id,
-        effective_rates.rate_id,
-        count(*) as matched_key_count
-    from effective_rates
-    inner join rate_values on effective_rates.rate_id = rate_values.rate_id
-    where {{ json_object_text_field('effective_rates.pricing_group_values', 'rate_values.pricing_group_key') }}
-        = rate_values.value_text
-    group by effective_rates.event_id, effective_rates.contract_id, effective_rates.product_id, effective_rates.rate_id
-),
-
-matching_rates as (
-    select
-        effective_rates.*,
-        row_number() over (
-            partition by effective_rates.event_id, effective_rates.contract_id, effective_rates.product_id
-            order by effective_rates.named_key_count desc, effective_rates.rate_id asc
-        ) as specificity_rank
-    from effective_rates
-    left join key_matches
-        on effective_rates.event_id = key_matches.event_id
-        and effective_rates.contract_id = key_matches.contract_id
-        and effective_rates.product_id = key_matches.product_id
-        and effective_rates.rate_id = key_matches.rate_id
-    where effective_rates.named_key_count = coalesce(key_matches.matched_key_count, 0)
+        rates.rate_card_id,
+        rates.product_id,
+        {{ sorted_list_agg(struct_of([
+            ('most_keys_first', '-rates.named_key_count'),
+            ('rate_id', 'rates.rate_id'),
+            ('is_entitled', 'rates.is_entitled'),
+            ('starting_at', 'rates.starting_at'),
+            ('ending_before', 'rates.ending_before'),
+            ('named_key_count', 'rates.named_key_count'),
+            ('required_values', 'required_values.required_values'),
+        ])) }} as rates
+    from rates
+    left join required_values on rates.rate_id = required_values.rate_id
+    group by rates.rate_card_id, rates.product_id
 ),
 
 chosen_rates as (
-    select *
-    from matching_rates
-    where specificity_rank = 1
+    -- the most specific effective rate whose every named key equals the event's value
+    select
+        targets.*,
+        {{ list_element(list_filter(
+            'rate_precedence.rates',
+            'rate -> targets.event_timestamp >= rate.starting_at'
+            ~ ' and (rate.ending_before is null or targets.event_timestamp < rate.ending_before)'
+            ~ ' and coalesce(' ~ list_length(list_filter(
+                'rate.required_values',
+                'required -> ' ~ json_object_text_field('targets.pricing_group_values', 'required.pricing_group_key')
+                ~ ' = required.value_text'
+            )) ~ ', 0) = rate.named_key_count'
+        ), 1) }} as chosen_rate
+    from targets
+    left join rate_precedence
+        on targets.rate_card_id = rate_precedence.rate_card_id
+        and targets.product_id = rate_precedence.product_id
 ),
 
 final as (
     select
-        targets.*,
-        case when chosen_rates.is_entitled then chosen_rates.rate_id end as rate_id,
+        event_id,
+        billable_metric_id,
+        contract_id,
+        product_id,
+        rate_card_id,
+        customer_id,
+        event_timestamp,
+        received_at,
+        has_valid_aggregation_value,
+        pricing_group_values,
+        presentation_group_values,
+        invoice_id,
+        billing_period_start,
+        billing_period_end,
+        finalized_at,
+        is_finalized,
+        case when chosen_rate.is_entitled then chosen_rate.rate_id end as rate_id,
         case
-            when chosen_rates.rate_id is null or not chosen_rates.is_entitled then 'NO_RATE'
-            when not targets.has_valid_aggregation_value then 'INVALID_AGGREGATION_VALUE'
-            when targets.is_finalized and targets.received_at >= targets.finalized_at then 'PERIOD_FINALIZED'
+            when chosen_rate.rate_id is null or not chosen_rate.is_entitled then 'NO_RATE'
+            when not has_valid_aggregation_value then 'INVALID_AGGREGATION_VALUE'
+            when is_finalized and received_at >= finalized_at then 'PERIOD_FINALIZED'
             else 'RATED'
         end as target_status
-    from targets
-    left join chosen_rates
-        on targets.event_id = chosen_rates.event_id
-        and targets.contract_id = chosen_rates.contract_id
-        and targets.product_id = chosen_rates.product_id
+    from chosen_rates
 )
 
 select * from final

@@ -46,66 +46,62 @@ filter_lists as (
         filters.has_not_in_values
 ),
 
-filter_inputs as (
+metric_filters as (
+    -- each metric's property filters as one list, so that an event meets them in its own row
+    select
+        billable_metric_id,
+        {{ list_agg(struct_of([
+            ('property_name', 'property_name'),
+            ('must_exist', 'must_exist'),
+            ('has_in_values', 'has_in_values'),
+            ('in_value_texts', 'in_value_texts'),
+            ('has_not_in_values', 'has_not_in_values'),
+            ('not_in_value_texts', 'not_in_value_texts'),
+        ])) }} as property_filters
+    from filter_lists
+    group by billable_metric_id
+),
+
+candidate_properties as (
+    -- the one join of history-sized tables: each candidate with its event's property values
     select
         candidates.event_id,
         candidates.billable_metric_id,
-        filter_lists.must_exist,
-        filter_lists.has_in_values,
-        filter_lists.in_value_texts,
-        filter_lists.has_not_in_values,
-        filter_lists.not_in_value_texts,
-        event_properties.property_values[filter_lists.property_name] as value_text
+        metrics.aggregation_type,
+        metrics.aggregation_key,
+        metric_filters.property_filters,
+        event_properties.property_values
     from candidates
-    inner join filter_lists on candidates.billable_metric_id = filter_lists.billable_metric_id
+    inner join metrics on candidates.billable_metric_id = metrics.billable_metric_id
     inner join event_properties on candidates.event_id = event_properties.event_id
-),
-
-filter_results as (
-    -- SPEC 8: exists true/false needs present/absent; in_values fails when absent;
-    -- not_in_values passes when absent
-    select
-        event_id,
-        billable_metric_id,
-        (must_exist is null or must_exist = (value_text is not null))
-        and (not has_in_values or coalesce({{ list_contains('in_value_texts', 'value_text') }}, false))
-        and (
-            not has_not_in_values
-            or value_text is null
-            or not coalesce({{ list_contains('not_in_value_texts', 'value_text') }}, false)
-        ) as is_passed
-    from filter_inputs
-),
-
-failed_candidates as (
-    select distinct
-        event_id,
-        billable_metric_id
-    from filter_results
-    where not is_passed
+    left join metric_filters on candidates.billable_metric_id = metric_filters.billable_metric_id
 ),
 
 matched as (
-    select candidates.*
-    from candidates
-    left join failed_candidates
-        on candidates.event_id = failed_candidates.event_id
-        and candidates.billable_metric_id = failed_candidates.billable_metric_id
-    where failed_candidates.event_id is null
+    -- no filter fails (a filter whose verdict is unknown does not fail)
+    select *
+    from candidate_properties
+    where coalesce({{ list_length(list_filter('property_filters', 'property_filter -> not (
+            (property_filter.must_exist is null
+                or property_filter.must_exist = (property_values[property_filter.property_name] is not null))
+            and (not property_filter.has_in_values
+                or coalesce(' ~ list_contains('property_filter.in_value_texts', 'property_values[property_filter.property_name]') ~ ', false))
+            and (not property_filter.has_not_in_values
+                or property_values[property_filter.property_name] is null
+                or not coalesce(' ~ list_contains('property_filter.not_in_value_texts', 'property_values[property_filter.property_name]') ~ ', false))
+        )')) }}, 0) = 0
 ),
 
 aggregation_values as (
     select
-        matched.event_id,
-        matched.billable_metric_id,
-        metrics.aggregation_type,
-        metrics.aggregation_key,
+        event_id,
+        billable_metric_id,
+        aggregation_type,
+        aggregation_key,
         case
-            when metrics.aggregation_type <> 'COUNT' then event_properties.property_values[metrics.aggregation_key]
+            when aggregation_type <> 'COUNT' then property_values[aggregation_key]
         end as aggregation_value_text
     from matched
-    inner join metrics on matched.billable_metric_id = metrics.billable_metric_id
-    inner join event_properties on matched.event_id = event_properties.event_id
 ),
 
 numeric_values as (
