@@ -1,15 +1,17 @@
--- One row per part of a rated event after commits and credits (SPEC 4.9): a part per balance
+-- One row per part of a rated event that balance segments covered (SPEC 4.9): a part per
 -- segment that covered some of the row (in segment rank order) and the uncovered remainder,
--- OVERAGE, last. Part k's quantity is R(q * S_k / a) - R(q * S_(k-1) / a), with q and a the
--- whole row's quantity and amount and S_k the amount of parts 1..k, so the parts add up to
--- exactly the whole. R(q * S / a) is computed exactly on scaled integers for every amount that
+-- OVERAGE, last. A rated event no segment covered is one whole part: it has no row here, and
+-- int_rated_events takes it from int_usage_rated as it is, so the split's windows and joins
+-- see only the covered minority of the history. Part k's quantity is
+-- R(q * S_k / a) - R(q * S_(k-1) / a), with q and a the whole row's quantity and amount and
+-- S_k the amount of parts 1..k, so the parts add up to exactly the whole. R(q * S / a) is computed exactly on scaled integers for every amount that
 -- fits decimal(38, 12), never through a rounded product (which would lose tiny quantities).
 -- noqa: disable=LT02
 {%- set limb = "cast(1000000000000 as " ~ big_integer_type() ~ ")" %}
 {%- set wide_amount = "cast('1000000000000000000000000' as " ~ big_integer_type() ~ ")" %}
 with
 
-rated as (
+all_rated as (
     select * from {{ ref('int_usage_rated') }}
 ),
 
@@ -29,6 +31,15 @@ covered_totals as (
     group by rated_event_id
 ),
 
+rated as (
+    -- only the rated events some segment covered, with the total it covered
+    select
+        all_rated.*,
+        covered_totals.covered_amount as covered_total
+    from all_rated
+    inner join covered_totals on all_rated.rated_event_id = covered_totals.rated_event_id
+),
+
 parts as (
     select
         covered.rated_event_id,
@@ -38,16 +49,14 @@ parts as (
     from covered
     inner join segments on covered.segment_id = segments.segment_id
     union all
-    -- the remainder; also the whole row when nothing covered it
+    -- the remainder, when the segments did not cover the whole amount
     select
         rated.rated_event_id,
         cast(null as {{ dbt.type_string() }}) as segment_id,
-        rated.amount - coalesce(covered_totals.covered_amount, 0) as part_amount,
+        rated.amount - rated.covered_total as part_amount,
         null as part_order
     from rated
-    left join covered_totals on rated.rated_event_id = covered_totals.rated_event_id
-    where rated.amount - coalesce(covered_totals.covered_amount, 0) <> 0
-        or covered_totals.rated_event_id is null
+    where rated.amount - rated.covered_total <> 0
 ),
 
 cumulative as (

@@ -1,11 +1,14 @@
 -- One row per rated event after commits and credits (SPEC 4.9): every rated row of
--- int_usage_rated, or, when balance segments covered it in part or several covered it, its
--- parts from int_rated_event_parts (covered parts in segment rank order, OVERAGE last).
--- `rated_event_id` of a part adds its segment to the whole row's id. Invoices already
--- recorded as finalized by an earlier run are not here: they keep their recorded rows (SPEC 5),
--- whatever the configuration says now, which int_rated_events_with_history adds back for the
--- models that need all history; this table holds only what this run rates, so a daily run
--- never copies history (docs block `daily_refresh`).
+-- int_usage_rated, or, when balance segments covered it, its parts from int_rated_event_parts
+-- (covered parts in segment rank order, OVERAGE last). `rated_event_id` of a part adds its
+-- segment to the whole row's id. Invoices already recorded as finalized by an earlier run are
+-- not here: they keep their recorded rows (SPEC 5), whatever the configuration says now, which
+-- int_rated_events_with_history adds back for the models that need all history; this table
+-- holds only what this run rates, so a daily run never copies history (docs block
+-- `daily_refresh`).
+-- One pass over the rated rows: the parts (covered rows only) and the segments are the small
+-- sides of the joins, and the event's descriptive columns come with int_usage_rated, so no
+-- history-sized table is joined to another here.
 with
 
 rated as (
@@ -14,11 +17,6 @@ rated as (
 
 parts as (
     select * from {{ ref('int_rated_event_parts') }}
-),
-
-events as (
-    -- the event's descriptive columns, carried from here on (not through the balance steps)
-    select * from {{ ref('int_usage_events_customer_resolved') }}
 ),
 
 segments as (
@@ -32,7 +30,8 @@ recorded_invoices as (
 computed as (
     select
         case
-            when parts.part_count = 1 then rated.rated_event_id
+            -- not covered, or covered in full by one segment: the whole row, with its id
+            when parts.part_count is null or parts.part_count = 1 then rated.rated_event_id
             else {{ hash_id(['rated.rated_event_id', "coalesce(parts.segment_id, 'OVERAGE')"]) }}
         end as rated_event_id,
         rated.rated_event_id as unsplit_rated_event_id,
@@ -44,31 +43,30 @@ computed as (
         rated.billing_period_end,
         rated.finalized_at,
         rated.is_finalized,
-        events.event_type,
+        rated.event_type,
         rated.event_timestamp,
         rated.received_at,
         rated.billable_metric_id,
         rated.product_id,
         rated.component,
         rated.tier_index,
-        -- a single part's running quantity is the whole quantity already
-        parts.part_quantity as quantity,
+        -- a part's quantity and amount are never null (int_rated_event_parts' tests)
+        coalesce(parts.part_quantity, rated.quantity) as quantity,
         rated.unit_price,
-        parts.part_amount as amount,
+        coalesce(parts.part_amount, rated.amount) as amount,
         rated.credit_type_id,
         coalesce(segments.coverage, 'OVERAGE') as coverage,
         segments.balance_id,
         parts.segment_id as balance_segment_id,
         rated.pricing_group_values,
         rated.presentation_group_values,
-        events.properties_text as properties,
+        rated.properties,
         rated.status,
         rated.event_id,
-        events.source_file,
-        events.source_row
-    from parts
-    inner join rated on parts.rated_event_id = rated.rated_event_id
-    inner join events on rated.event_id = events.event_id
+        rated.source_file,
+        rated.source_row
+    from rated
+    left join parts on rated.rated_event_id = parts.rated_event_id
     left join segments on parts.segment_id = segments.segment_id
     where rated.invoice_id not in (select recorded_invoices.invoice_id from recorded_invoices)
 ),

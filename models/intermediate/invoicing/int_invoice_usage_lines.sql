@@ -3,20 +3,17 @@
 -- rated events (SPEC 5), so that the two can reconcile. The period is cut into stretches of
 -- constant effective rate (a rate or override change mid-period starts a new stretch); each
 -- stretch is priced through the tiers from the period-to-date quantity where it starts to where
--- it ends, the last one up to the rounded period total.
+-- it ends, the last one up to the rounded period total. The unit's events and their aggregation
+-- values are read from int_usage_quantities_accumulated (one row per RATED target), which
+-- has them side by side already; its running quantities are not used here.
 with
 
-targets as (
-    select * from {{ ref('int_usage_event_rating_targets') }}
-    where target_status = 'RATED'
+accumulated as (
+    select * from {{ ref('int_usage_quantities_accumulated') }}
 ),
 
-events as (
-    select * from {{ ref('int_usage_events_customer_resolved') }}
-),
-
-matched as (
-    select * from {{ ref('int_usage_events_metric_matched') }}
+periods as (
+    select * from {{ ref('int_contract_billing_periods') }}
 ),
 
 products as (
@@ -33,14 +30,14 @@ price_tiers as (
 
 unit_events as (
     select
-        targets.invoice_id,
-        targets.contract_id,
-        targets.product_id,
-        targets.pricing_group_values,
-        targets.billing_period_start,
-        matched.aggregation_type,
-        matched.aggregation_value,
-        matched.aggregation_value_text,
+        periods.invoice_id,
+        accumulated.contract_id,
+        accumulated.product_id,
+        accumulated.pricing_group_values,
+        accumulated.billing_period_start,
+        accumulated.aggregation_type,
+        accumulated.aggregation_value,
+        accumulated.aggregation_value_text,
         effective_rates.pricing_id,
         effective_rates.multiplier,
         effective_rates.credit_type_id,
@@ -52,20 +49,19 @@ unit_events as (
                 then 0
             else 1
         end as starts_stretch
-    from targets
-    inner join events on targets.event_id = events.event_id
-    inner join matched
-        on targets.event_id = matched.event_id
-        and targets.billable_metric_id = matched.billable_metric_id
+    from accumulated
     inner join effective_rates
-        on targets.event_id = effective_rates.event_id
-        and targets.contract_id = effective_rates.contract_id
-        and targets.product_id = effective_rates.product_id
+        on accumulated.event_id = effective_rates.event_id
+        and accumulated.contract_id = effective_rates.contract_id
+        and accumulated.product_id = effective_rates.product_id
+    inner join periods
+        on accumulated.contract_id = periods.contract_id
+        and accumulated.billing_period_start = periods.billing_period_start
     window unit_order as (
         partition by
-            targets.contract_id, targets.product_id, targets.pricing_group_values,
-            targets.billing_period_start
-        order by targets.event_timestamp, events.transaction_id, targets.received_at
+            accumulated.contract_id, accumulated.product_id, accumulated.pricing_group_values,
+            accumulated.billing_period_start
+        order by accumulated.event_timestamp, accumulated.transaction_id, accumulated.received_at
     )
 ),
 

@@ -1,6 +1,7 @@
 -- One row per (matched event, billable metric, active contract, USAGE product of the metric)
 -- (SPEC 4.4), with the billing period the event falls in (SPEC 4.5) and the event's pricing and
--- presentation group values for the product. A metric that no USAGE product uses yields one
+-- presentation group values for the product, and the event's ordering key (timestamp,
+-- transaction id, receipt) so that no later step joins the events again for it. A metric that no USAGE product uses yields one
 -- row with a null product_id (it is NO_RATE on that contract).
 with
 
@@ -35,6 +36,7 @@ on_contracts as (
         matched.billable_metric_id,
         matched.has_valid_aggregation_value,
         events.customer_id,
+        events.transaction_id,
         events.event_timestamp,
         events.received_at,
         contracts.contract_id,
@@ -67,6 +69,7 @@ final as (
         with_products.product_id,
         with_products.rate_card_id,
         with_products.customer_id,
+        with_products.transaction_id,
         with_products.event_timestamp,
         with_products.received_at,
         with_products.has_valid_aggregation_value,

@@ -75,6 +75,7 @@ final as (
         product_id,
         rate_card_id,
         customer_id,
+        transaction_id,
         event_timestamp,
         received_at,
         has_valid_aggregation_value,

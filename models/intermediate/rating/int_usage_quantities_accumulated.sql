@@ -9,10 +9,6 @@ targets as (
     where target_status = 'RATED'
 ),
 
-events as (
-    select * from {{ ref('int_usage_events_customer_resolved') }}
-),
-
 matched as (
     select * from {{ ref('int_usage_events_metric_matched') }}
 ),
@@ -34,7 +30,6 @@ product_conversions as (
 unit_events as (
     select
         targets.*,
-        events.transaction_id,
         matched.aggregation_type,
         matched.aggregation_value,
         matched.aggregation_value_text,
@@ -42,7 +37,6 @@ unit_events as (
         product_conversions.conversion_factor,
         product_conversions.scaled_factor
     from targets
-    inner join events on targets.event_id = events.event_id
     inner join matched
         on targets.event_id = matched.event_id
         and targets.billable_metric_id = matched.billable_metric_id

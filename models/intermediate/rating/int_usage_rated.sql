@@ -3,8 +3,8 @@
 -- (product_id, component, tier_index), USAGE before ROUNDING_ADJUSTMENT.
 -- `rated_event_id` is derived from content (transaction, receipt, contract, product,
 -- component, tier), so the same inputs always give the same ids. The event's descriptive
--- columns (type, properties, source row) are not carried through the balance steps:
--- int_rated_events takes them from int_usage_events_customer_resolved once.
+-- columns (type, properties, source row) ride along from the join with the event here, so
+-- int_rated_events need not join the history again; the balance steps never read them.
 with
 
 tiered as (
@@ -30,6 +30,7 @@ joined as (
         targets.billing_period_end,
         targets.finalized_at,
         targets.is_finalized,
+        events.event_type,
         events.event_timestamp,
         events.received_at,
         tiered.billable_metric_id,
@@ -42,8 +43,11 @@ joined as (
         tiered.credit_type_id,
         targets.pricing_group_values,
         targets.presentation_group_values,
+        events.properties_text as properties,
         tiered.pricing_id,
-        tiered.event_id
+        tiered.event_id,
+        events.source_file,
+        events.source_row
     from tiered
     inner join targets
         on tiered.event_id = targets.event_id
