@@ -17,13 +17,21 @@
 }}
 -- depends_on: {{ ref('int_rated_events') }}
 {%- set costs_unchanged = is_incremental() and unit_costs_unchanged() %}
+{#- when earlier runs costed the recorded history with these unit costs: only what this run rates #}
+{%- set rated_events_to_cost = ref('int_rated_events' if costs_unchanged else 'int_rated_events_with_history') %}
 -- Done row by row, without joins of history-sized tables: each rated event meets its product's
 -- unit costs as one list in order of precedence and takes the first that applies.
 with
 
 rated_events as (
-    -- when earlier runs costed the recorded history with these unit costs: only what this run rates
-    select * from {{ ref('int_rated_events' if costs_unchanged else 'int_rated_events_with_history') }}
+    select * from {{ rated_events_to_cost }}
+),
+
+rated_events_with_duplicate_keys as (
+    -- rare: an object repeating a key. Imported on its own so that each import is read once:
+    -- two readers of one CTE would make the engine keep all the rated events for both
+    select * from {{ rated_events_to_cost }}
+    where {{ has_duplicate_json_keys('properties') }}
 ),
 
 unit_costs as (
@@ -92,46 +100,16 @@ costed_rated_events as (
     inner join product_unit_costs on rated_events.product_id = product_unit_costs.product_id
 ),
 
-plain_objects as (
-    -- the common case: each key appears once, so a direct lookup per key suffices; the values
-    -- are a list in the order of cost_keys (each object parsed once per key, then the JSON
-    -- values read as text)
-    select
-        costed_rated_events.*,
-        {{ list_transform(
-            'cost_keys.dimension_keys',
-            'dimension_key -> ' ~ json_object_field('costed_rated_events.properties', 'dimension_key')
-        ) }} as property_json_values
-    from costed_rated_events
-    cross join cost_keys
-    where not costed_rated_events.has_duplicate_keys
-),
-
-plain_values as (
-    select
-        rated_event_id,
-        event_timestamp,
-        quantity,
-        status,
-        properties,
-        unit_costs,
-        has_duplicate_keys,
-        {{ list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value')) }}
-            as property_values
-    from plain_objects
-),
-
 duplicate_key_entries as (
-    -- rare: an object repeating a key; the last occurrence wins (SPEC 8)
+    -- the last occurrence of a repeated key wins (SPEC 8)
     select
-        costed_rated_events.rated_event_id,
+        rated_events_with_duplicate_keys.rated_event_id,
         unnested.dimension_key,
-        {{ json_value_text(json_object_field_last('costed_rated_events.properties', 'unnested.dimension_key')) }}
+        {{ json_value_text(json_object_field_last('rated_events_with_duplicate_keys.properties', 'unnested.dimension_key')) }}
             as value_text
-    from costed_rated_events
+    from rated_events_with_duplicate_keys
     cross join cost_keys
     {{ cross_join_unnest('cost_keys.dimension_keys', 'unnested', 'dimension_key') }}
-    where costed_rated_events.has_duplicate_keys
 ),
 
 duplicate_key_values as (
@@ -142,23 +120,47 @@ duplicate_key_values as (
     group by rated_event_id
 ),
 
-duplicate_key_objects as (
+property_json_values as (
+    -- the event's value of each key of cost_keys, as a list in that order. The common case,
+    -- each key once, is a direct lookup per key: the JSON values first (each object parsed
+    -- once per key), read as text in a second step
     select
-        costed_rated_events.*,
-        {{ list_transform(
-            'cost_keys.dimension_keys',
-            'dimension_key -> ' ~ map_value('duplicate_key_values.value_by_key', 'dimension_key')
-        ) }} as property_values
+        costed_rated_events.rated_event_id,
+        costed_rated_events.event_timestamp,
+        costed_rated_events.quantity,
+        costed_rated_events.status,
+        costed_rated_events.unit_costs,
+        costed_rated_events.has_duplicate_keys,
+        cost_keys.dimension_keys,
+        duplicate_key_values.value_by_key,
+        case
+            when not costed_rated_events.has_duplicate_keys
+                then {{ list_transform(
+                    'cost_keys.dimension_keys',
+                    'dimension_key -> ' ~ json_object_field('costed_rated_events.properties', 'dimension_key')
+                ) }}
+        end as property_json_values
     from costed_rated_events
     cross join cost_keys
     left join duplicate_key_values on costed_rated_events.rated_event_id = duplicate_key_values.rated_event_id
-    where costed_rated_events.has_duplicate_keys
 ),
 
 with_property_values as (
-    select * from plain_values
-    union all
-    select * from duplicate_key_objects
+    select
+        rated_event_id,
+        event_timestamp,
+        quantity,
+        status,
+        unit_costs,
+        case
+            when has_duplicate_keys
+                then {{ list_transform(
+                    'dimension_keys',
+                    'dimension_key -> ' ~ map_value('value_by_key', 'dimension_key')
+                ) }}
+            else {{ list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value')) }}
+        end as property_values
+    from property_json_values
 ),
 
 chosen as (
