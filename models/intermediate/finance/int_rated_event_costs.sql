@@ -170,15 +170,11 @@ chosen as (
         rated_event_id,
         quantity,
         status,
-        {{ list_element(list_filter(
-            'unit_costs',
-            'unit_cost -> event_timestamp >= unit_cost.starting_at'
-            ~ ' and (unit_cost.ending_before is null or event_timestamp < unit_cost.ending_before)'
-            ~ ' and coalesce(' ~ list_length(list_filter(
-                'unit_cost.required_values',
-                'required -> ' ~ list_element('property_values', 'required.key_position') ~ ' = required.value_text'
-            )) ~ ', 0) = unit_cost.dimension_count'
-        ), 1) }} as unit_cost
+        {{ first_applicable(
+            'unit_costs', 'unit_cost', 'event_timestamp',
+            list_element('property_values', 'required.key_position'),
+            'dimension_count'
+        ) }} as unit_cost
     from with_property_values
 ),
 

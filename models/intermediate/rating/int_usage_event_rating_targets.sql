@@ -51,16 +51,11 @@ chosen_rates as (
     -- the most specific effective rate whose every named key equals the event's value
     select
         targets.*,
-        {{ list_element(list_filter(
-            'rate_precedence.rates',
-            'rate -> targets.event_timestamp >= rate.starting_at'
-            ~ ' and (rate.ending_before is null or targets.event_timestamp < rate.ending_before)'
-            ~ ' and coalesce(' ~ list_length(list_filter(
-                'rate.required_values',
-                'required -> ' ~ json_object_text_field('targets.pricing_group_values', 'required.pricing_group_key')
-                ~ ' = required.value_text'
-            )) ~ ', 0) = rate.named_key_count'
-        ), 1) }} as chosen_rate
+        {{ first_applicable(
+            'rate_precedence.rates', 'rate', 'targets.event_timestamp',
+            json_object_text_field('targets.pricing_group_values', 'required.pricing_group_key'),
+            'named_key_count'
+        ) }} as chosen_rate
     from targets
     left join rate_precedence
         on targets.rate_card_id = rate_precedence.rate_card_id
