@@ -94,8 +94,7 @@ costed_rated_events as (
         rated_events.quantity,
         rated_events.status,
         rated_events.properties,
-        product_unit_costs.unit_costs,
-        coalesce({{ has_duplicate_json_keys('rated_events.properties') }}, false) as has_duplicate_keys
+        product_unit_costs.unit_costs
     from rated_events
     inner join product_unit_costs on rated_events.product_id = product_unit_costs.product_id
 ),
@@ -123,18 +122,20 @@ duplicate_key_values as (
 property_json_values as (
     -- the event's value of each key of cost_keys, as a list in that order. The common case,
     -- each key once, is a direct lookup per key: the JSON values first (each object parsed
-    -- once per key), read as text in a second step
+    -- once per key), read as text in a second step. An object repeating a key is the one
+    -- duplicate_key_values holds (the key check runs once, there); with no cost keys both
+    -- ways give the empty list
     select
         costed_rated_events.rated_event_id,
         costed_rated_events.event_timestamp,
         costed_rated_events.quantity,
         costed_rated_events.status,
         costed_rated_events.unit_costs,
-        costed_rated_events.has_duplicate_keys,
+        duplicate_key_values.rated_event_id is not null as has_duplicate_keys,
         cost_keys.dimension_keys,
         duplicate_key_values.value_by_key,
         case
-            when not costed_rated_events.has_duplicate_keys
+            when duplicate_key_values.rated_event_id is null
                 then {{ list_transform(
                     'cost_keys.dimension_keys',
                     'dimension_key -> ' ~ json_object_field('costed_rated_events.properties', 'dimension_key')
