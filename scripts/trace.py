@@ -8,17 +8,27 @@ quantity, unit price, amount, coverage, balance segment), the invoice line items
 event rolls into, and each invoice's status and finalized_at. Reads the warehouse read-only;
 the transaction id is only ever a bound parameter. The same trace inside dbt:
 `dbt show --inline "{{ trace_transaction('TRANSACTION_ID') }}"`.
+
+`--db` defaults to $RATED_EVENTS_DB, else warehouse/rated_events.duckdb. Exit codes: 0 traced;
+1 no raw event has that transaction_id; 2 no warehouse, or another process (a running
+`dbt build`) holds it: one line on stderr says which and what to do.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 
+_SCRIPTS = str(Path(__file__).resolve().parent)
+if _SCRIPTS not in sys.path:
+    sys.path.insert(0, _SCRIPTS)
+
+from _cli import add_db_argument, open_warehouse  # noqa: E402
+
+KNOWN_SQL = "select count(*) > 0 from stg_raw__events where transaction_id = ?"
 RAW_SQL = """
     select source_file, source_row, transaction_id, customer_ref, event_type, timestamp_text,
         properties_text, received_at
@@ -169,21 +179,19 @@ def trace(connection: duckdb.DuckDBPyConnection, transaction_id: str) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("transaction_id", help="the usage event's transaction_id, as sent")
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=Path(os.environ.get("RATED_EVENTS_DB", "warehouse/rated_events.duckdb")),
-        help="DuckDB warehouse file (default: $RATED_EVENTS_DB or warehouse/rated_events.duckdb)",
-    )
+    add_db_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.db.exists():
-        print(f"no warehouse at {args.db}: run `make run` first", file=sys.stderr)
-        return 2
-    with duckdb.connect(str(args.db), read_only=True) as connection:
+    with open_warehouse(args.db) as connection:
+        if not connection.execute(KNOWN_SQL, [args.transaction_id]).fetchone()[0]:
+            print(
+                f"no event with transaction_id {args.transaction_id!r} in {args.db}",
+                file=sys.stderr,
+            )
+            return 1
         print(trace(connection, args.transaction_id))
     return 0
 

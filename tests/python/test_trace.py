@@ -1,5 +1,6 @@
 """scripts/trace.py and the trace_transaction macro: SPEC 7's e2 from raw record to invoice
-(expected rows written by hand), a duplicate, and an errored event."""
+(expected rows written by hand), a duplicate, and an errored event; what the command line says
+for an unknown id, a missing warehouse and one a running build holds."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
+from contextlib import contextmanager
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -99,22 +102,75 @@ def test_unknown_and_hostile_ids_trace_nothing(warehouse):
         assert connection.execute("select count(*) from fct_invoices").fetchone()[0] > 0
 
 
-def test_trace_cli(warehouse):
-    result = subprocess.run(
-        [
-            str(Path(DBT).parent / "python"),
-            "scripts/trace.py",
-            "k7-e2",
-            "--db",
-            str(warehouse.db_path),
-        ],
+def run_trace(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(DBT).parent / "python"), "scripts/trace.py", *args],
         cwd=PROJECT_DIR,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@contextmanager
+def held_open(db: Path, folder: Path):
+    """A process named `dbt` holding the warehouse open read-write, as a running build does;
+    yields its PID. (Also used by test_spend_cli and test_export.)"""
+    holder = folder / "dbt"
+    holder.write_text(
+        "import sys, time\nimport duckdb\n"
+        "connection = duckdb.connect(sys.argv[1])\nprint('open', flush=True)\ntime.sleep(120)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(holder), str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout.readline() == "open\n"
+        yield process.pid
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+
+
+def in_use_line(db: Path, pid: int) -> str:
+    return f"{db} is in use by dbt (PID {pid}): wait for it to finish, then run this again\n"
+
+
+def test_trace_cli(warehouse):
+    result = run_trace("k7-e2", "--db", str(warehouse.db_path))
     assert result.returncode == 0, result.stderr
     assert "K1-jan" in result.stdout and "PREPAID_COMMIT" in result.stdout
+
+
+def test_trace_cli_reads_rated_events_db_without_db(warehouse):
+    result = run_trace("k7-e2", env={**os.environ, "RATED_EVENTS_DB": str(warehouse.db_path)})
+    assert result.returncode == 0, result.stderr
+    assert "K1-jan" in result.stdout
+
+
+def test_trace_cli_unknown_id_says_so(warehouse):
+    result = run_trace("no-such-id", "--db", str(warehouse.db_path))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"no event with transaction_id 'no-such-id' in {warehouse.db_path}\n"
+
+
+def test_trace_cli_on_a_warehouse_in_use_names_the_holder(warehouse, tmp_path):
+    with held_open(warehouse.db_path, tmp_path) as pid:
+        result = run_trace("k7-e2", "--db", str(warehouse.db_path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == in_use_line(warehouse.db_path, pid)
+
+
+def test_trace_cli_without_a_warehouse(tmp_path):
+    missing = tmp_path / "none.duckdb"
+    result = run_trace("k7-e2", "--db", str(missing))
+    assert result.returncode == 2
+    assert result.stderr == f"no warehouse at {missing}: run `make run` first\n"
+    assert not missing.exists()
 
 
 def dbt_show(warehouse, transaction_id: str) -> list[dict]:
