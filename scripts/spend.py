@@ -13,12 +13,16 @@ amount per period, one line per dimension group (the largest ten), as a PNG.
 
 The same cut inside dbt: the `spend_rollup` macro. Reads the warehouse read-only; every value is
 a bound parameter and every name a quoted identifier (scripts/sqlsafe.py).
+
+`--db` defaults to $RATED_EVENTS_DB, else warehouse/rated_events.duckdb. Exit codes: 0 printed;
+1 nothing to show, said in one line on stderr (a customer with no rated events, a property key
+no rated event has, or no rated event in the selected period and status; no chart is drawn);
+2 a bad argument, no warehouse, or another process (a running `dbt build`) holds it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cli import add_db_argument, open_warehouse  # noqa: E402
 from sqlsafe import json_pointer_for_key, quote_identifier  # noqa: E402
 
 GRAINS = ("minute", "hour", "day", "week", "month")
@@ -123,6 +128,33 @@ def spend(
     return [column[0] for column in cursor.description], cursor.fetchall()
 
 
+def nothing_to_show(
+    connection: duckdb.DuckDBPyConnection,
+    dimensions: list[str],
+    customer: str | None,
+    rows: list[tuple],
+) -> str | None:
+    """Why a cut shows nothing useful, in one line: a property key no rated event has (every
+    row would be `-`), a customer with no rated events, or no rows in the selection."""
+    rated = rated_events_sql("all")
+    for key in (dimension for dimension in dimensions if dimension not in BUILT_IN):
+        found = connection.execute(
+            f"select exists (select 1 from ({rated}) where json_exists(properties, ?))",
+            [json_pointer_for_key(key)],
+        ).fetchone()[0]
+        if not found:
+            return f"no event has the property key {key!r}"
+    if rows:
+        return None
+    if customer is not None:
+        found = connection.execute(
+            f"select exists (select 1 from ({rated}) where customer_id = ?)", [customer]
+        ).fetchone()[0]
+        if not found:
+            return f"no rated events for customer {customer!r}"
+    return "no rated events in the selected period/status"
+
+
 def render(value) -> str:
     if value is None:
         return "-"
@@ -199,12 +231,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--from", dest="start", type=timestamp_arg, help="inclusive, UTC")
     parser.add_argument("--to", dest="end", type=timestamp_arg, help="exclusive, UTC")
     parser.add_argument("--chart", type=Path, help="also draw the amount per period as a PNG")
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=Path(os.environ.get("RATED_EVENTS_DB", "warehouse/rated_events.duckdb")),
-        help="DuckDB warehouse file (default: $RATED_EVENTS_DB or warehouse/rated_events.duckdb)",
-    )
+    add_db_argument(parser)
     args = parser.parse_args(argv)
     # each dimension once, in the order given
     args.dimensions = list(dict.fromkeys(p.strip() for p in args.by.split(",") if p.strip()))
@@ -213,10 +240,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.db.exists():
-        print(f"no warehouse at {args.db}: run `make run` first", file=sys.stderr)
-        return 2
-    with duckdb.connect(str(args.db), read_only=True) as connection:
+    with open_warehouse(args.db) as connection:
         headers, rows = spend(
             connection,
             args.dimensions,
@@ -226,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             args.start,
             args.end,
         )
+        problem = nothing_to_show(connection, args.dimensions, args.customer, rows)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     print(table(headers, rows))
     if args.chart:
         chart(args.chart, headers, rows)

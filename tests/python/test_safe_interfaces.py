@@ -50,14 +50,21 @@ def test_generator_paths(tmp_path):
 def test_spend_arguments(warehouse):
     before = invoices(warehouse)
     db = str(warehouse.db_path)
-    for args in (
-        ["--by", HOSTILE],
-        ["--by", f"region,{HOSTILE},customer_id"],
-        ["--customer", HOSTILE],
-        ["--by", 'a" from fct_invoices; --'],
+    # taken as a property key or a customer that no rated event has: said so, exit 1
+    for args, message in (
+        (["--by", HOSTILE], f"no event has the property key {HOSTILE!r}"),
+        (
+            ["--by", f"product_id,{HOSTILE},customer_id"],
+            f"no event has the property key {HOSTILE!r}",
+        ),
+        (["--customer", HOSTILE], f"no rated events for customer {HOSTILE!r}"),
+        (
+            ["--by", 'a" from fct_invoices; --'],
+            "no event has the property key 'a\" from fct_invoices; --'",
+        ),
     ):
         result = script(str(SCRIPTS / "spend.py"), "--db", db, *args)
-        assert result.returncode == 0, result.stderr
+        assert (result.returncode, result.stderr) == (1, message + "\n")
     # values the parser refuses never reach SQL
     for args in (["--from", HOSTILE], ["--grain", HOSTILE], ["--status", HOSTILE]):
         assert script(str(SCRIPTS / "spend.py"), "--db", db, *args).returncode == 2

@@ -1,7 +1,8 @@
 """scripts/spend.py: spend cuts equal direct sums over the rated events marts, for every grain,
 property and built-in dimensions (a missing property is its own group), draft / finalized /
 all, customer and time filters; hostile text is only ever a name or a value; the chart is a
-PNG."""
+PNG. The command line says in one line when there is nothing to show (an unknown customer or
+property key, an empty selection), when there is no warehouse and when a build holds it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from dbt_runner import PROJECT_DIR, dbt_build
 from scenario import event, write_raw
 from test_balances import AS_OF, spec_section_7
+from test_trace import held_open, in_use_line
 
 spec = importlib.util.spec_from_file_location("spend", PROJECT_DIR / "scripts" / "spend.py")
 spend = importlib.util.module_from_spec(spec)
@@ -137,30 +139,32 @@ def test_hostile_text_is_a_name_or_a_value(warehouse):
     assert warehouse.query("select count(*) from fct_invoices")[0][0] > 0
 
 
-def test_cli_prints_a_table_and_draws_a_png(warehouse, tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "scripts/spend.py",
-            "--db",
-            str(warehouse.db_path),
-            "--by",
-            "region,model",
-            "--grain",
-            "hour",
-            "--status",
-            "finalized",
-            "--from",
-            "2026-01-05",
-            "--to",
-            "2026-01-06",
-            "--chart",
-            str(tmp_path / "spend.png"),
-        ],
+def run_spend(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "scripts/spend.py", *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def test_cli_prints_a_table_and_draws_a_png(warehouse, tmp_path):
+    result = run_spend(
+        "--db",
+        str(warehouse.db_path),
+        "--by",
+        "region,model",
+        "--grain",
+        "hour",
+        "--status",
+        "finalized",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-06",
+        "--chart",
+        str(tmp_path / "spend.png"),
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -171,3 +175,41 @@ def test_cli_prints_a_table_and_draws_a_png(warehouse, tmp_path):
     assert body[0][:5] == ["2026-01-05", "00:00:00", "-", "-", "800"]
     assert body[1][:5] == ["2026-01-05", "10:00:00", "eu", "m1", "200"]
     assert (tmp_path / "spend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--customer", "nobody"], "no rated events for customer 'nobody'"),
+        (["--by", "region,colour"], "no event has the property key 'colour'"),
+        (
+            ["--by", "region", "--from", "2030-01-01"],
+            "no rated events in the selected period/status",
+        ),
+        (
+            ["--customer", "k7-cus", "--status", "finalized", "--from", "2026-06-01"],
+            "no rated events in the selected period/status",
+        ),
+    ],
+)
+def test_cli_says_when_there_is_nothing_to_show(warehouse, tmp_path, args, message):
+    chart = tmp_path / "spend.png"
+    result = run_spend("--db", str(warehouse.db_path), "--chart", str(chart), *args)
+    assert result.returncode == 1
+    assert result.stdout == "" and result.stderr == message + "\n"
+    assert not chart.exists()
+
+
+def test_cli_on_a_warehouse_in_use_names_the_holder(warehouse, tmp_path):
+    with held_open(warehouse.db_path, tmp_path) as pid:
+        result = run_spend("--db", str(warehouse.db_path), "--by", "region")
+    assert result.returncode == 2
+    assert result.stdout == "" and result.stderr == in_use_line(warehouse.db_path, pid)
+
+
+def test_cli_without_a_warehouse(tmp_path):
+    missing = tmp_path / "none.duckdb"
+    result = run_spend("--db", str(missing))
+    assert result.returncode == 2
+    assert result.stderr == f"no warehouse at {missing}: run `make run` first\n"
+    assert not missing.exists()
