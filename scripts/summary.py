@@ -1,33 +1,41 @@
 """Print a short summary of a built warehouse: events read, outcomes, rated events, time taken.
 
 Run by `make run` after `dbt build`; usable on its own:
-    .venv/bin/python scripts/summary.py --db warehouse/rated_events.duckdb
+    .venv/bin/python scripts/summary.py [--db warehouse/rated_events.duckdb]
+
+`--db` defaults to $RATED_EVENTS_DB, else warehouse/rated_events.duckdb. Exit code 2, with one
+line on stderr, when there is no warehouse or another process (a running `dbt build`) holds it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-import duckdb
+_SCRIPTS = str(Path(__file__).resolve().parent)
+if _SCRIPTS not in sys.path:
+    sys.path.insert(0, _SCRIPTS)
+
+from _cli import add_db_argument, open_warehouse  # noqa: E402
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="DuckDB warehouse file")
+    add_db_argument(parser)
     parser.add_argument("--seconds", type=float, help="wall time of the build, to print")
     parser.add_argument(
         "--freshness",
         type=Path,
         help="sources.json written by `dbt source freshness`, to report the raw events' freshness",
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
-    with duckdb.connect(str(args.db), read_only=True) as connection:
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    with open_warehouse(args.db) as connection:
         outcomes = connection.execute(
             """
             select outcome, coalesce(error_code, '') as error_code, count(*) as events

@@ -227,6 +227,20 @@ def test_trace_macro_from_dbt_show(warehouse):
     assert dbt_show(warehouse, "x' or '1'='1") == []
 
 
+def test_summary_reads_rated_events_db_without_db(warehouse, tmp_path):
+    summary = [str(Path(DBT).parent / "python"), "scripts/summary.py"]
+    env = {**os.environ, "RATED_EVENTS_DB": str(warehouse.db_path)}
+    result = subprocess.run(summary, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"Rated events warehouse: {warehouse.db_path}" in result.stdout
+    missing = tmp_path / "none.duckdb"
+    result = subprocess.run(
+        [*summary, "--db", str(missing)], cwd=PROJECT_DIR, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"no warehouse at {missing}: run `make run` first\n"
+
+
 def test_source_freshness_is_reported(warehouse):
     # the raw events' latest received_at is in January 2026: stale against the clock
     work = warehouse.db_path.parent
