@@ -1,8 +1,11 @@
 """Export the warehouse in Metronome's data-export layout, each finalized invoice delivered once.
 
 Usage:
-    .venv/bin/python scripts/export.py --db warehouse/rated_events.duckdb --dest exports/
-    .venv/bin/python scripts/export.py --db ... --dest exports/ --draft-label 2026-06-15 --verify
+    .venv/bin/python scripts/export.py --dest exports/ [--db warehouse/rated_events.duckdb]
+    .venv/bin/python scripts/export.py --dest exports/ --draft-label 2026-06-15 --verify
+
+`--db` defaults to $RATED_EVENTS_DB, else warehouse/rated_events.duckdb. `--dest` is a folder
+(created if missing) or an object-store URL.
 
 Layout written under the destination DIR (Hive-style `dt=` folders, Parquet files):
 
@@ -63,7 +66,8 @@ destination folder is fed by one warehouse. Draft snapshot files are written to 
 each renamed over its old version, so a reader always sees a whole file (for a moment, one file
 may be from the new run and another from the previous one). The script opens the warehouse
 read-write (it writes the log), and DuckDB locks the file: run it after `dbt build`, not during
-(whichever starts second fails to open the warehouse and changes nothing).
+(whichever starts second fails to open the warehouse and changes nothing; the export then says
+in one line which program and PID hold it, exit code 2).
 
 Object storage (S3, GCS, R2, Azure) through DuckDB's httpfs
 -----------------------------------------------------------
@@ -88,9 +92,10 @@ not delivery-logged: each export writes a full snapshot to `DIR/draft/<label>/`,
 `--draft-label` (e.g. the build's as_of) or the run time `YYYYMMDDTHHMMSSZ`; an export with the
 same label replaces that snapshot, otherwise snapshots accumulate (prune old ones as you see fit).
 
-Exit codes: 0 done; 1 failed (no warehouse, not a built one, bad label, a DuckDB or file error:
-the batches recorded before the error stand, the others are redone next time); 3 done, but
-`--verify` found delivered invoices that changed.
+Exit codes: 0 done; 1 failed (not a built warehouse, bad label, a DuckDB or file error: the
+batches recorded before the error stand, the others are redone next time); 2 nothing done, said
+in one line: no warehouse, another process (a running `dbt build`) holds it, or `--dest` is a
+file; 3 done, but `--verify` found delivered invoices that changed.
 
 SQL safety: values are bound as parameters (`?`); COPY targets, FILENAME_PATTERN and the table
 names, which DuckDB cannot bind, go through `sqlsafe.quote_literal` / `quote_identifier`.
@@ -114,6 +119,7 @@ _SCRIPTS = str(Path(__file__).resolve().parent)
 if _SCRIPTS not in sys.path:
     sys.path.insert(0, _SCRIPTS)
 
+from _cli import add_db_argument, fail, open_warehouse  # noqa: E402
 from sqlsafe import quote_identifier, quote_literal  # noqa: E402
 
 TMP_FOLDER = "_tmp"
@@ -562,10 +568,8 @@ def export(
     check_changes: bool = False,
     now: datetime | None = None,
 ) -> ExportResult:
-    """Deliver new finalized invoices and a draft snapshot from warehouse `db` to `dest`."""
-    db = Path(db)
-    if not db.is_file():
-        raise FileNotFoundError(f"warehouse {db} not found (build it first)")
+    """Deliver new finalized invoices and a draft snapshot from warehouse `db` to `dest`. Exits
+    (SystemExit 2, one line on stderr) when `db` is missing or another process holds it."""
     destination = Destination(dest)
     run_at = now or utc_now()
     run_id = f"{run_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -573,7 +577,7 @@ def export(
     run_dir = None
     results = {dataset.name: DatasetResult() for dataset in DATASETS}
     by_name = {dataset.name: dataset for dataset in DATASETS}
-    with duckdb.connect(str(db)) as connection:
+    with open_warehouse(db, read_only=False) as connection:
         connection.execute("set TimeZone = 'UTC'")
         check_marts(connection)
         if not destination.remote:
@@ -620,9 +624,11 @@ def print_summary(result: ExportResult) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="DuckDB warehouse file")
+    add_db_argument(parser)
     parser.add_argument(
-        "--dest", required=True, help="destination folder, or an object-store URL (s3://...)"
+        "--dest",
+        required=True,
+        help="destination folder (created if missing), or an object-store URL (s3://...)",
     )
     parser.add_argument(
         "--draft-label", help="folder name of the draft snapshot (default: the run time, UTC)"
@@ -637,6 +643,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if "://" not in args.dest and Path(args.dest).expanduser().is_file():
+        fail(f"--dest {args.dest} is a file; give a folder (it is created if missing)")
     try:
         result = export(args.db, args.dest, args.draft_label, args.verify)
     except (OSError, RuntimeError, ValueError, duckdb.Error) as error:

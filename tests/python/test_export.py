@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ import pytest
 from dbt_runner import dbt_build
 from scenario import write_raw
 from test_finalization import T1, T2, scenario_at_t1, scenario_at_t2
+from test_trace import held_open, in_use_line
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCRIPT = PROJECT_DIR / "scripts" / "export.py"
@@ -399,9 +401,44 @@ def test_verify_reports_a_delivered_invoice_whose_rows_changed(tiny):
     assert sum(item.invoices for item in result.datasets.values()) == 0
 
 
+def export_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
 def test_a_missing_warehouse_is_not_created(tmp_path):
-    assert export_script.main(["--db", str(tmp_path / "none.duckdb"), "--dest", str(tmp_path)]) == 1
-    assert not (tmp_path / "none.duckdb").exists()
+    missing = tmp_path / "none.duckdb"
+    result = export_cli("--db", str(missing), "--dest", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr == f"no warehouse at {missing}: run `make run` first\n"
+    assert not missing.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_destination_that_is_a_file_is_refused(tiny):
+    db, dest = tiny
+    dest.write_text("not a folder")
+    result = export_cli("--db", str(db), "--dest", str(dest))
+    assert result.returncode == 2
+    assert result.stderr == f"--dest {dest} is a file; give a folder (it is created if missing)\n"
+    assert dest.read_text() == "not a folder" and not has_log(db)
+
+
+def test_a_warehouse_in_use_is_named_and_left_alone(tiny, tmp_path):
+    db, dest = tiny
+    with held_open(db, tmp_path) as pid:
+        result = export_cli("--db", str(db), "--dest", str(dest))
+    assert result.returncode == 2
+    assert result.stdout == "" and result.stderr == in_use_line(db, pid)
+    assert "Traceback" not in result.stderr
+    assert not dest.exists() and not has_log(db)
+
+
+def test_db_defaults_to_rated_events_db(tiny):
+    db, dest = tiny
+    result = export_cli("--dest", str(dest), env={**os.environ, "RATED_EVENTS_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    assert query(db, "select count(*) from export_deliveries") == [(3,)]
 
 
 def test_url_destination_writes_in_place_with_the_same_names(tiny):
