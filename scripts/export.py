@@ -12,7 +12,7 @@ Layout written under the destination DIR (Hive-style `dt=` folders, Parquet file
     DIR/rated_events/dt=YYYY-MM-DD/part-<batch>-0.parquet        fct_rated_events_finalized
     DIR/invoices/dt=YYYY-MM-DD/part-<batch>-0.parquet            fct_invoices, FINALIZED
     DIR/invoice_line_items/dt=YYYY-MM-DD/part-<batch>-0.parquet  fct_invoice_line_items, FINALIZED
-    DIR/draft/<label>/{rated_events,invoices,invoice_line_items}.parquet   draft snapshot
+    DIR/draft/<label>/{rated_events,invoices,invoice_line_items}.parquet   draft snapshot, if new
 
 `dt` is the UTC date the rows finalized: `finalized_at` of the rated events and of the invoice
 (line items take their invoice's `finalized_at`, joined on `invoice_id`). The files hold every
@@ -64,10 +64,11 @@ any file already renamed into place with the same rows (finalized rows never cha
 records it: no duplicate file and no missing one. The next export also removes `DIR/_tmp`, so one
 destination folder is fed by one warehouse. Draft snapshot files are written to `_tmp` too and
 each renamed over its old version, so a reader always sees a whole file (for a moment, one file
-may be from the new run and another from the previous one). The script opens the warehouse
-read-write (it writes the log), and DuckDB locks the file: run it after `dbt build`, not during
-(whichever starts second fails to open the warehouse and changes nothing; the export then says
-in one line which program and PID hold it, exit code 2).
+may be from the new run and another from the previous one); a snapshot is logged only once its
+files are in place, so one a killed export left half-written is written again. The script opens
+the warehouse read-write (it writes the log), and DuckDB locks the file: run it after `dbt
+build`, not during (whichever starts second fails to open the warehouse and changes nothing; the
+export then says in one line which program and PID hold it, exit code 2).
 
 Object storage (S3, GCS, R2, Azure) through DuckDB's httpfs
 -----------------------------------------------------------
@@ -87,10 +88,23 @@ The tests run this path with a `file://` URL standing in for a bucket, not again
 
 Draft rows
 ----------
-`fct_rated_events_draft` and the DRAFT invoices and line items change every build, so they are
-not delivery-logged: each export writes a full snapshot to `DIR/draft/<label>/`, the label being
-`--draft-label` (e.g. the build's as_of) or the run time `YYYYMMDDTHHMMSSZ`; an export with the
-same label replaces that snapshot, otherwise snapshots accumulate (prune old ones as you see fit).
+`fct_rated_events_draft` and the DRAFT invoices and line items change with builds, so they are
+not delivery-logged per invoice but written whole, as a snapshot in `DIR/draft/<label>/`, the
+label being `--draft-label` (e.g. the build's as_of) or the run time `YYYYMMDDTHHMMSSZ`. A
+snapshot is written only when it holds something the destination does not have yet:
+
+* the log `export_draft_snapshots` (in the warehouse) has one row per (destination, label): the
+  destination and its identity key, the label, a content hash of the draft rows of the three
+  datasets (computed like the delivery log's: independent of row order and Parquet encoding),
+  their row count, the run id and `written_at` (UTC), i.e. what the folder holds now;
+* without `--draft-label` an export writes a snapshot when the draft rows differ from the last
+  snapshot written to the destination; with it, when that label's folder does not hold these
+  rows yet (a new label, or rows that changed since); `--draft-snapshot` writes one anyway (e.g.
+  after deleting the latest snapshot folder by hand). So running the same export twice in a row
+  writes nothing the second time, and prints which snapshot already holds the drafts.
+
+An export with a label already used replaces that snapshot, otherwise snapshots accumulate (prune
+old ones as you see fit).
 
 Exit codes: 0 done; 1 failed (not a built warehouse, bad label, a DuckDB or file error: the
 batches recorded before the error stand, the others are redone next time); 2 nothing done, said
@@ -208,6 +222,18 @@ LOG_DDL = (
         primary key (destination_key, dataset, invoice_id)
     )
     """,
+    """
+    create table if not exists export_draft_snapshots (
+        destination varchar not null,
+        destination_key varchar not null,
+        label varchar not null,
+        content_hash varchar not null,
+        row_count bigint not null,
+        run_id varchar not null,
+        written_at timestamp not null,
+        primary key (destination_key, label)
+    )
+    """,
 )
 
 
@@ -225,9 +251,10 @@ class ExportResult:
     run_id: str
     destination: str
     datasets: dict[str, DatasetResult]
-    draft_folder: str | None
+    draft_folder: str  # draft/<label>: the snapshot holding the current draft rows
     draft_rows: dict[str, int]
     changed_since_delivery: list[tuple[str, str]]  # (dataset, invoice_id), with --verify
+    draft_written: bool = True  # False: draft_folder already held these rows, nothing written
 
 
 class Destination:
@@ -400,6 +427,7 @@ def write_batch(
         placed = [file[file.rfind(marker) + 1 :] for (file,) in found]
     else:
         staging = run_dir / f"{dataset.name}-{batch_id}"
+        run_dir.mkdir(parents=True, exist_ok=True)
         connection.execute(
             f"copy ({batch_rows_sql(dataset)}) to {quote_literal(str(staging))} "
             f"(format parquet, partition_by (dt), filename_pattern {pattern})",
@@ -500,18 +528,55 @@ def record_batch(
     return invoices, rows
 
 
+def draft_content(connection: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, int]]:
+    """A hash of the draft rows of every dataset (independent of row order and of Parquet
+    encoding, like the delivery log's content hash) and the row counts."""
+    counts, lines = {}, []
+    for dataset in DATASETS:
+        # dataset.draft_sql is a constant of this module, never user text
+        count, digest = connection.execute(
+            f"""
+            with hashed as (
+                select md5(cast(to_json(draft) as varchar)) as row_hash
+                from ({dataset.draft_sql}) as draft
+            )
+            select count(*), coalesce(sha256(string_agg(row_hash, '' order by row_hash)), '')
+            from hashed
+            """
+        ).fetchone()
+        counts[dataset.name] = count
+        lines.append(f"{dataset.name} {count} {digest}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest(), counts
+
+
+def snapshot_holding(
+    connection: duckdb.DuckDBPyConnection,
+    destination: Destination,
+    content_hash: str,
+    label: str | None,
+) -> str | None:
+    """The label of the snapshot at `destination` that already holds these draft rows: the one
+    named `label` if given, else the last one written; None if it holds other rows or none."""
+    last = connection.execute(
+        """
+        select label, content_hash from export_draft_snapshots
+        where destination_key = ? and (?::varchar is null or label = ?)
+        order by written_at desc
+        limit 1
+        """,
+        [destination.key, label, label],
+    ).fetchone()
+    return last[0] if last and last[1] == content_hash else None
+
+
 def write_draft(
     connection: duckdb.DuckDBPyConnection,
     destination: Destination,
     label: str,
     run_dir: Path | None,
-) -> tuple[str, dict[str, int]]:
-    """A full snapshot of the draft rows in DIR/draft/<label>/ (not delivery-logged)."""
-    counts = {}
+) -> str:
+    """A full snapshot of the draft rows in DIR/draft/<label>/."""
     for dataset in DATASETS:
-        counts[dataset.name] = connection.execute(
-            f"select count(*) from ({dataset.draft_sql})"
-        ).fetchone()[0]
         name = f"{dataset.name}.parquet"
         if destination.remote:
             target = destination.join(DRAFT_FOLDER, label, name)
@@ -527,7 +592,22 @@ def write_draft(
             final = destination.path / DRAFT_FOLDER / label / name
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging, final)
-    return f"{DRAFT_FOLDER}/{label}", counts
+    return f"{DRAFT_FOLDER}/{label}"
+
+
+def record_draft(
+    connection: duckdb.DuckDBPyConnection,
+    destination: Destination,
+    label: str,
+    content_hash: str,
+    row_count: int,
+    run_id: str,
+) -> None:
+    """Log the snapshot now in DIR/draft/<label>/ (after its files are in place)."""
+    connection.execute(
+        "insert or replace into export_draft_snapshots values (?, ?, ?, ?, ?, ?, ?)",
+        [destination.given, destination.key, label, content_hash, row_count, run_id, utc_now()],
+    )
 
 
 def verify(
@@ -567,9 +647,12 @@ def export(
     draft_label: str | None = None,
     check_changes: bool = False,
     now: datetime | None = None,
+    force_draft: bool = False,
 ) -> ExportResult:
-    """Deliver new finalized invoices and a draft snapshot from warehouse `db` to `dest`. Exits
-    (SystemExit 2, one line on stderr) when `db` is missing or another process holds it."""
+    """Deliver new finalized invoices from warehouse `db` to `dest`, and a draft snapshot unless
+    the snapshot named `draft_label` (else the last one written) already holds the same draft
+    rows, or `force_draft`. Exits (SystemExit 2, one line on stderr) when `db` is missing or
+    another process holds it."""
     destination = Destination(dest)
     run_at = now or utc_now()
     run_id = f"{run_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -585,8 +668,7 @@ def export(
             tmp_root = destination.path / TMP_FOLDER
             if tmp_root.is_dir():  # left by a killed export; its pending batches are redone
                 shutil.rmtree(tmp_root)
-            run_dir = tmp_root / run_id
-            run_dir.mkdir(parents=True)
+            run_dir = tmp_root / run_id  # created when there is something to write
         ensure_log(connection)
         already = plan(connection, destination, run_at)
         for name, count in already.items():
@@ -601,11 +683,20 @@ def export(
             result.files += [path for _, path in files]
             result.invoices += invoices
             result.rows += rows
-        draft_folder, draft_rows = write_draft(connection, destination, label, run_dir)
+        draft_hash, draft_rows = draft_content(connection)
+        holding = snapshot_holding(connection, destination, draft_hash, draft_label)
+        draft_written = force_draft or holding is None
+        if draft_written:
+            draft_folder = write_draft(connection, destination, label, run_dir)
+            record_draft(
+                connection, destination, label, draft_hash, sum(draft_rows.values()), run_id
+            )
+        else:
+            draft_folder = f"{DRAFT_FOLDER}/{holding}"
         changed = verify(connection, destination) if check_changes else []
     if run_dir is not None:
         shutil.rmtree(run_dir.parent, ignore_errors=True)
-    return ExportResult(run_id, dest, results, draft_folder, draft_rows, changed)
+    return ExportResult(run_id, dest, results, draft_folder, draft_rows, changed, draft_written)
 
 
 def print_summary(result: ExportResult) -> None:
@@ -617,7 +708,13 @@ def print_summary(result: ExportResult) -> None:
             f"{item.already_delivered} already delivered, skipped"
         )
     drafts = ", ".join(f"{name} {count:,}" for name, count in result.draft_rows.items())
-    print(f"  draft snapshot      : {result.draft_folder}/ ({drafts} rows)")
+    if result.draft_written:
+        print(f"  draft snapshot      : {result.draft_folder}/ ({drafts} rows)")
+    else:
+        print(
+            f"  draft snapshot      : unchanged since {result.draft_folder}/ ({drafts} rows), "
+            "not written (--draft-snapshot writes one anyway)"
+        )
     for name, invoice_id in result.changed_since_delivery:
         print(f"  CHANGED since delivery (not re-delivered): {name} {invoice_id}", file=sys.stderr)
 
@@ -631,7 +728,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="destination folder (created if missing), or an object-store URL (s3://...)",
     )
     parser.add_argument(
-        "--draft-label", help="folder name of the draft snapshot (default: the run time, UTC)"
+        "--draft-label",
+        help="folder name of the draft snapshot (default: the run time, UTC); written unless "
+        "that folder already holds the same draft rows",
+    )
+    parser.add_argument(
+        "--draft-snapshot",
+        action="store_true",
+        help="write the draft snapshot even if the drafts did not change since the last one",
     )
     parser.add_argument(
         "--verify",
@@ -646,7 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     if "://" not in args.dest and Path(args.dest).expanduser().is_file():
         fail(f"--dest {args.dest} is a file; give a folder (it is created if missing)")
     try:
-        result = export(args.db, args.dest, args.draft_label, args.verify)
+        result = export(
+            args.db, args.dest, args.draft_label, args.verify, force_draft=args.draft_snapshot
+        )
     except (OSError, RuntimeError, ValueError, duckdb.Error) as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 1

@@ -4,8 +4,9 @@ One warehouse, two dbt builds (test_finalization's scenario): at T1 January is f
 February draft; at T2 February is finalized too. Exports run through the command line after each
 build; the tests then read the Parquet files back and compare them with the marts, opening the
 warehouse read-only. A few edge cases (an invoice finalized later on an already-delivered date,
-an export killed between its files and its log, a changed delivered invoice) run on a tiny
-hand-made warehouse with the marts' key columns, without dbt.
+an export killed between its files and its log, a changed delivered invoice, draft snapshots
+written only when the drafts changed, what the command line says when it cannot export) run on
+a tiny hand-made warehouse with the marts' key columns, without dbt.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ EXPECTED_DT_SQL = {
 # columns: 0 destination, 1 destination_key, 2 dataset, 3 dt, 4 invoice_id, 5 batch_id,
 # 6 row_count, 7 content_hash, 8 file_paths, 9 file_sha256, 10 run_id, 11 delivered_at
 LOG_SQL = "select * from export_deliveries order by destination_key, dataset, invoice_id"
+DRAFT_LOG_SQL = "select * from export_draft_snapshots order by destination_key, label"
 HOSTILE = "x'; drop table fct_invoices; --"
 
 
@@ -112,6 +114,15 @@ def tree(dest: Path) -> dict[str, str]:
     }
 
 
+def stamps(dest: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime in ns) of dest and everything under it: a file written again, even with the
+    same bytes, or a folder gaining or losing an entry, changes them."""
+    return {
+        path.relative_to(dest).as_posix(): (path.stat().st_ino, path.stat().st_mtime_ns)
+        for path in [dest, *sorted(dest.rglob("*"))]
+    }
+
+
 def read_parquet(files: list[Path]) -> tuple[list[tuple], list[tuple]]:
     """(rows, [(column, type)]) of Parquet files read together, without hive columns."""
     with duckdb.connect() as connection:
@@ -150,8 +161,10 @@ def exports(tmp_path_factory):
 
     state["first"] = run_export(db, dest, "--draft-label", "t1")
     state["tree_first"], state["log_first"] = tree(dest), query(db, LOG_SQL)
+    state["stamps_first"], state["drafts_first"] = stamps(dest), query(db, DRAFT_LOG_SQL)
     state["second"] = run_export(db, dest, "--draft-label", "t1")
     state["tree_second"], state["log_second"] = tree(dest), query(db, LOG_SQL)
+    state["stamps_second"], state["drafts_second"] = stamps(dest), query(db, DRAFT_LOG_SQL)
 
     hostile = root / HOSTILE / "exp ort folder"
     state["hostile_dest"] = hostile
@@ -212,16 +225,18 @@ def test_rated_events_dt_is_the_rows_own_finalized_date(exports):
         assert {row[finalized_at].date().isoformat() for row in rows} == {dt}
 
 
-def test_reexport_adds_no_file_and_no_log_rows(exports):
-    first, second = exports["tree_first"], exports["tree_second"]
-    assert set(second) == set(first)  # the same draft label: its snapshot replaced in place
-    assert all(second[path] == sha for path, sha in first.items() if not path.startswith("draft/"))
+def test_reexport_writes_nothing(exports):
+    assert exports["tree_second"] == exports["tree_first"]
+    assert exports["stamps_second"] == exports["stamps_first"]  # no file written again
     assert exports["log_second"] == exports["log_first"]
+    assert exports["drafts_second"] == exports["drafts_first"]
+    assert [row[2] for row in exports["drafts_first"]] == ["t1"]
     first_log = exports["log_first"]
     assert {row[2] for row in first_log} == set(DATASETS)
     assert all(row[0] == str(exports["dest"]) for row in first_log)
     out = exports["second"].stdout
     assert "0 invoice(s) delivered" in out and "1 already delivered" in out
+    assert "draft snapshot      : unchanged since draft/t1/" in out and "not written" in out
 
 
 def test_log_describes_the_files(exports):
@@ -326,6 +341,15 @@ def finalize(db: Path, invoice_id: str, finalized_at: str, events: int = 2) -> N
         connection.execute(
             "insert into fct_invoice_line_items values (?, ?, ?, 'FINALIZED')",
             [f"{invoice_id}-l", invoice_id, Decimal("1.5") * events],
+        )
+
+
+def add_draft(db: Path, rated_event_id: str, amount: str) -> None:
+    """A draft rated event, as a build adds one to an open period."""
+    with duckdb.connect(str(db)) as connection:
+        connection.execute(
+            "insert into fct_rated_events_draft values (?, 'inv-open', ?, '{}', 'DRAFT', null)",
+            [rated_event_id, Decimal(amount)],
         )
 
 
@@ -460,3 +484,56 @@ def test_url_destination_writes_in_place_with_the_same_names(tiny):
     rows, _ = read_parquet(dataset_files(dest, "rated_events")["2026-02-02"])
     assert sorted(row[0] for row in rows) == ["inv-a-e0", "inv-a-e1"]
     assert query(db, "select distinct destination from export_deliveries") == [(url,)]
+
+
+def test_the_same_export_twice_writes_nothing_the_second_time(tiny):
+    db, dest = tiny
+    add_draft(db, "open-e0", "2")
+    run_export(db, dest)
+    before, drafts = stamps(dest), query(db, DRAFT_LOG_SQL)
+    (label,) = [path.name for path in (dest / "draft").iterdir()]
+    second = run_export(db, dest)
+    assert stamps(dest) == before
+    assert query(db, DRAFT_LOG_SQL) == drafts and len(drafts) == 1
+    assert f"unchanged since draft/{label}/ (rated_events 1, invoices 0" in second.stdout
+    assert "0 invoice(s) delivered" in second.stdout
+
+
+def test_a_draft_snapshot_only_when_the_drafts_changed_or_asked_for(tiny):
+    db, dest = tiny
+    add_draft(db, "open-e0", "2")
+
+    def export(hour: int, **options) -> export_script.ExportResult:
+        return export_script.export(db, str(dest), now=datetime(2026, 6, 15, hour), **options)
+
+    first = export(1)
+    assert (first.draft_written, first.draft_folder) == (True, "draft/20260615T010000Z")
+    before = stamps(dest)
+    unchanged = export(2)
+    assert (unchanged.draft_written, unchanged.draft_folder) == (False, "draft/20260615T010000Z")
+    assert stamps(dest) == before
+    add_draft(db, "open-e1", "3")
+    changed = export(3)
+    assert (changed.draft_written, changed.draft_folder) == (True, "draft/20260615T030000Z")
+    assert changed.draft_rows["rated_events"] == 2
+    rows, _ = read_parquet([dest / "draft/20260615T030000Z/rated_events.parquet"])
+    assert sorted(row[0] for row in rows) == ["open-e0", "open-e1"]
+    # a new label is written though the drafts are the same; that label again is not, unless
+    # forced
+    assert export(4, draft_label="as-of").draft_written
+    before = stamps(dest)
+    assert not export(5, draft_label="as-of").draft_written
+    assert stamps(dest) == before
+    assert export(6, draft_label="as-of", force_draft=True).draft_written
+    snapshot = "draft/as-of/rated_events.parquet"
+    assert stamps(dest)[snapshot] != before[snapshot]
+    assert sorted(p.name for p in (dest / "draft").iterdir()) == [
+        "20260615T010000Z",
+        "20260615T030000Z",
+        "as-of",
+    ]
+    assert query(db, "select label, row_count from export_draft_snapshots order by label") == [
+        ("20260615T010000Z", 1),
+        ("20260615T030000Z", 2),
+        ("as-of", 2),
+    ]
