@@ -36,13 +36,27 @@ by_dimension as (
         calendar_month,
         product_id,
         {{ rollup_string_literal(key) }} as dimension_key,
-        {{ json_value_text(json_object_field_last('properties', rollup_string_literal(key))) }} as dimension_value,
+        {{ json_object_field_last('properties', rollup_string_literal(key)) }} as dimension_json,
         revenue,
         cost,
         has_unit_cost
     from costed
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+dimension_values as (
+    -- the value's text from the JSON value found once per row and key (the text rule reads
+    -- its argument several times)
+    select
+        calendar_month,
+        product_id,
+        dimension_key,
+        {{ json_value_text('dimension_json') }} as dimension_value,
+        revenue,
+        cost,
+        has_unit_cost
+    from by_dimension
 ),
 
 totals as (
@@ -54,7 +68,7 @@ totals as (
         sum(revenue) as revenue,
         sum(coalesce(cost, 0)) as cost,
         sum(case when has_unit_cost then 0 else revenue end) as uncosted_revenue
-    from by_dimension
+    from dimension_values
     group by calendar_month, product_id, dimension_key, dimension_value
 ),
 
@@ -68,7 +82,11 @@ final as (
         cast(cost as {{ money_type() }}) as cost,
         cast(revenue - cost as {{ money_type() }}) as margin,
         case
-            when revenue <> 0 then {{ decimal_divide('(revenue - cost) * 100', 'revenue') }}
+            when revenue <> 0 and abs(revenue - cost) < cast('1000000000000000000000000' as {{ money_type() }})
+                then {{ decimal_divide('(revenue - cost) * 100', 'revenue') }}
+            -- beyond 10^24 the product by 100 leaves decimal(38, 12): divide first (exact to
+            -- 10 places there, where such amounts only come from hostile input)
+            when revenue <> 0 then {{ decimal_divide('revenue - cost', 'revenue') }} * 100
         end as margin_percent,
         cast(uncosted_revenue as {{ money_type() }}) as uncosted_revenue
     from totals
