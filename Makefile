@@ -9,11 +9,11 @@ AS_OF ?= 2026-06-15T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 
-.PHONY: run test test-spark setup setup-spark data build lint clean docs docs-static
+.PHONY: run test test-spark setup setup-spark data warehouse-files build lint clean docs docs-static
 
-## run: set up, generate sample data if data/raw is empty, dbt build, print a summary
-run: setup data
-	@mkdir -p warehouse
+## run: set up, generate sample data into data/raw if it does not exist yet, dbt build (which
+## publishes the warehouse when every model and test is green), print a summary
+run: setup data warehouse-files
 	@start=$$(date +%s); \
 	$(DBT) build $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' || exit $$?; \
 	seconds=$$(( $$(date +%s) - start )); \
@@ -68,10 +68,18 @@ $(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.txt
 	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
 	@touch $@
 
+# Sample data only into make's own default folder, and only when it does not exist yet: a raw
+# path the user named is never written to (a typo must not become a warehouse of invented data)
 data: setup
-	@if [ -z "$$(ls -A $(RATED_EVENTS_RAW_PATH)/events 2>/dev/null)" ]; then \
-		$(BIN)/python scripts/generate_data.py --out $(RATED_EVENTS_RAW_PATH) --as-of $(AS_OF); \
+	@if [ "$(RATED_EVENTS_RAW_PATH)" = "data/raw" ] && [ ! -e data/raw ]; then \
+		$(BIN)/python scripts/generate_data.py --out data/raw --as-of $(AS_OF); \
 	fi
+
+# The published warehouse readers open (an empty one the first time) and the build workspace
+# beside it (profiles.yml: dbt builds into <folder>/.build/<name>, then publishes)
+warehouse-files: setup
+	@mkdir -p "$$(dirname '$(RATED_EVENTS_DB)')/.build"
+	@test -f '$(RATED_EVENTS_DB)' || $(BIN)/python -c 'import duckdb, sys; duckdb.connect(sys.argv[1]).close()' '$(RATED_EVENTS_DB)'
 
 clean:
 	rm -rf target logs warehouse

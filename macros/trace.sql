@@ -35,11 +35,10 @@ outcomes as (
         outcomes.event_id as reference,
         outcomes.outcome || case outcomes.outcome
             when 'DUPLICATE' then ' of ' || outcomes.duplicate_of_event_id
-            when 'ERRORED' then ': ' || outcomes.error_code || ' - ' || coalesce(errored.error_detail, '')
+            when 'ERRORED' then ': ' || outcomes.error_code || ' - ' || coalesce(outcomes.error_detail, '')
             else ' (customer ' || coalesce(outcomes.customer_id, '-') || ')'
         end as detail
     from {{ ref('fct_event_outcomes') }} as outcomes
-    left join {{ ref('fct_errored_events') }} as errored on outcomes.event_id = errored.event_id
     where outcomes.transaction_id = {{ id_literal }}
 ),
 

@@ -222,11 +222,14 @@ def benchmark(
     raw = work / "raw"
     ensure_raw(raw, events, seed, as_of)
     database = work / "warehouse.duckdb"
-    for stale in work.glob("warehouse.duckdb*"):
+    for stale in [*work.glob("warehouse.duckdb*"), work / ".build"]:
         if stale.is_dir():
             shutil.rmtree(stale)
-        else:
+        elif stale.exists():
             stale.unlink()
+    # what `make run` prepares: the published warehouse (empty) and the build workspace folder
+    (work / ".build").mkdir()
+    duckdb.connect(str(database)).close()
     floor = measure_floor(raw, work)
     full = dbt_build(work, raw, database, as_of, "full")
     next_events, next_day = 0, None

@@ -39,11 +39,10 @@ RAW_SQL = """
 OUTCOME_SQL = """
     select outcomes.source_file, outcomes.source_row, outcomes.event_id, outcomes.outcome,
         outcomes.customer_id, outcomes.duplicate_of_event_id, original.source_file,
-        original.source_row, outcomes.error_code, errored.error_detail
+        original.source_row, outcomes.error_code, outcomes.error_detail
     from fct_event_outcomes as outcomes
     left join fct_event_outcomes as original
         on outcomes.duplicate_of_event_id = original.event_id
-    left join fct_errored_events as errored on outcomes.event_id = errored.event_id
     where outcomes.transaction_id = ?
     order by outcomes.received_at, outcomes.source_file, outcomes.source_row
 """

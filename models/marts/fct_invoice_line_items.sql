@@ -1,187 +1,25 @@
--- One row per invoice line item (SPEC 5): on usage invoices, USAGE lines per (product, pricing
--- group values) computed from period aggregates, one negative CREDIT or COMMIT application
--- line per (invoice, balance) equal to minus what its segments covered there (postpaid
--- coverage has no line), and POSTPAID_TRUEUP lines; on SCHEDULED invoices, one
--- COMMIT_PURCHASE line per prepaid commit invoice-schedule item (SPEC 4.10).
--- Finalized line items are written once and then kept as recorded (SPEC 5: a finalized invoice
--- never changes, even when configuration does); every run replaces only the draft ones: the
--- pre-hook deletes them and this model appends drafts and newly finalized invoices, in one
--- transaction. Like fct_rated_events_finalized, a --full-refresh does not drop history.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        full_refresh=false,
-        on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}{{ delete_draft_rows(this) }}{% endif %}"
-    )
-}}
+-- One row per invoice line item (SPEC 5): USAGE, CREDIT, COMMIT and POSTPAID_TRUEUP lines on
+-- usage invoices, COMMIT_PURCHASE lines on SCHEDULED invoices. Lines of finalized invoices are
+-- history, kept as recorded; draft lines are replaced by every run.
+-- A view in the build (the published rows it keeps beside this run's rows, exactly what the
+-- build tests); a table in the warehouse readers open, where publishing deletes the rows this
+-- run replaces and appends this run's rows (docs block `write_audit_publish`).
+{{ config(materialized='view') }}
 with
 
-periods as (
-    select * from {{ ref('int_contract_billing_periods') }}
+recorded as (
+    select * from {{ ref('stg_recorded__invoice_line_items') }}
+    where {{ recorded_rows_kept('fct_invoice_line_items', ref('int_run_settlement')) }}
 ),
 
-usage_lines as (
-    select * from {{ ref('int_invoice_usage_lines') }}
-),
-
-drawdowns as (
-    select * from {{ ref('int_balance_segment_drawdowns') }}
-),
-
-segments as (
-    select * from {{ ref('int_balance_segments') }}
-),
-
-trueups as (
-    select * from {{ ref('int_postpaid_trueups') }}
-),
-
-scheduled as (
-    select * from {{ ref('int_scheduled_invoices') }}
-),
-
-rate_cards as (
-    select * from {{ ref('stg_raw__rate_cards') }}
-),
-
-contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
-),
-
-run as (
-    select * from {{ ref('int_run_provenance') }}
-),
-
-contract_credit_types as (
-    select
-        contracts.contract_id,
-        rate_cards.fiat_credit_type_id
-    from contracts
-    inner join rate_cards on contracts.rate_card_id = rate_cards.rate_card_id
-),
-
-usage as (
-    select
-        usage_lines.invoice_id,
-        'USAGE' as line_type,
-        usage_lines.product_id,
-        usage_lines.pricing_group_values,
-        cast(null as {{ dbt.type_string() }}) as balance_id,
-        usage_lines.quantity,
-        usage_lines.amount,
-        usage_lines.credit_type_id
-    from usage_lines
-),
-
-applications as (
-    select
-        drawdowns.invoice_id,
-        case segments.balance_type when 'CREDIT' then 'CREDIT' else 'COMMIT' end as line_type,
-        min(segments.invoice_product_id) as product_id,
-        cast(null as {{ dbt.type_string() }}) as pricing_group_values,
-        drawdowns.balance_id,
-        cast(null as decimal(38, 12)) as quantity,
-        -sum(drawdowns.covered_amount) as amount,
-        min(contract_credit_types.fiat_credit_type_id) as credit_type_id
-    from drawdowns
-    inner join segments on drawdowns.segment_id = segments.segment_id
-    inner join contract_credit_types on drawdowns.contract_id = contract_credit_types.contract_id
-    where segments.balance_type in ('CREDIT', 'PREPAID')
-    group by drawdowns.invoice_id, segments.balance_type, drawdowns.balance_id
-),
-
-postpaid_trueups as (
-    select
-        trueups.invoice_id,
-        'POSTPAID_TRUEUP' as line_type,
-        min(trueups.invoice_product_id) as product_id,
-        cast(null as {{ dbt.type_string() }}) as pricing_group_values,
-        trueups.balance_id,
-        cast(null as decimal(38, 12)) as quantity,
-        sum(trueups.trueup_amount) as amount,
-        min(contract_credit_types.fiat_credit_type_id) as credit_type_id
-    from trueups
-    inner join contract_credit_types on trueups.contract_id = contract_credit_types.contract_id
-    where trueups.invoice_id is not null
-    group by trueups.invoice_id, trueups.balance_id
-),
-
-commit_purchases as (
-    select
-        scheduled.invoice_id,
-        'COMMIT_PURCHASE' as line_type,
-        scheduled.product_id,
-        cast(null as {{ dbt.type_string() }}) as pricing_group_values,
-        scheduled.commit_id as balance_id,
-        cast(null as decimal(38, 12)) as quantity,
-        scheduled.amount,
-        scheduled.credit_type_id
-    from scheduled
-),
-
-usage_invoice_lines as (
-    select * from usage
-    union all
-    select * from applications
-    union all
-    select * from postpaid_trueups
-),
-
-all_lines as (
-    select
-        usage_invoice_lines.*,
-        'USAGE' as invoice_type,
-        periods.contract_id,
-        periods.billing_period_start,
-        periods.billing_period_end,
-        case when periods.is_finalized then 'FINALIZED' else 'DRAFT' end as status
-    from usage_invoice_lines
-    inner join periods on usage_invoice_lines.invoice_id = periods.invoice_id
-    union all
-    select
-        commit_purchases.*,
-        'SCHEDULED' as invoice_type,
-        scheduled.contract_id,
-        cast(null as timestamp) as billing_period_start,
-        cast(null as timestamp) as billing_period_end,
-        scheduled.status
-    from commit_purchases
-    inner join scheduled on commit_purchases.invoice_id = scheduled.invoice_id
+this_run as (
+    select * from {{ ref('int_invoice_line_items_this_run') }}
 ),
 
 final as (
-    select
-        {{ hash_id(['all_lines.invoice_id', 'all_lines.line_type', 'all_lines.product_id',
-            'all_lines.pricing_group_values', 'all_lines.balance_id']) }} as invoice_line_item_id,
-        all_lines.invoice_id,
-        all_lines.invoice_type,
-        all_lines.contract_id,
-        contracts.customer_id,
-        all_lines.billing_period_start,
-        all_lines.billing_period_end,
-        all_lines.line_type,
-        all_lines.product_id,
-        cast(all_lines.pricing_group_values as {{ json_type_name() }}) as pricing_group_values,
-        all_lines.balance_id,
-        cast(all_lines.quantity as decimal(38, 12)) as quantity,
-        cast(all_lines.amount as decimal(38, 12)) as amount,
-        all_lines.credit_type_id,
-        all_lines.status,
-        -- the run that finalized it; none for a draft (building twice changes nothing)
-        case when all_lines.status = 'FINALIZED' then run.run_as_of end as run_as_of,
-        case when all_lines.status = 'FINALIZED' then run.run_invocation_id end as run_invocation_id,
-        case when all_lines.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
-    from all_lines
-    cross join run
-    inner join contracts on all_lines.contract_id = contracts.contract_id
-    order by contracts.customer_id, all_lines.invoice_id, all_lines.line_type, all_lines.product_id
+    {{ select_contract_columns('fct_invoice_line_items', 'recorded') }}
+    union all
+    {{ select_contract_columns('fct_invoice_line_items', 'this_run') }}
 )
 
 select * from final
-{% if is_incremental() %}
-    -- whole invoices: those already recorded as finalized stay as they are
-    where final.status <> 'FINALIZED'
-        or final.invoice_id not in (select already.invoice_id from {{ this }} as already)
-{% endif %}

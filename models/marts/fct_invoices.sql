@@ -1,126 +1,26 @@
 -- One row per invoice (SPEC 5): a USAGE invoice for every billing period of a contract that
 -- has started by as_of, plus any later period already holding rated events, and a SCHEDULED
--- invoice per prepaid commit invoice-schedule item. The total is the sum of its line items (0
--- for an invoice without lines).
--- Finalized invoices are written once and then kept as recorded (SPEC 5: a finalized invoice
--- never changes, even when configuration does); every run replaces only the draft ones: the
--- pre-hook deletes them and this model appends drafts and newly finalized invoices, in one
--- transaction. Like fct_rated_events_finalized, a --full-refresh does not drop history.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        full_refresh=false,
-        on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}{{ delete_draft_rows(this) }}{% endif %}"
-    )
-}}
+-- invoice per prepaid commit invoice-schedule item. Finalized invoices are history, kept as
+-- recorded; draft invoices are replaced by every run.
+-- A view in the build (the published rows it keeps beside this run's rows, exactly what the
+-- build tests); a table in the warehouse readers open, where publishing deletes the rows this
+-- run replaces and appends this run's rows (docs block `write_audit_publish`).
+{{ config(materialized='view') }}
 with
 
-periods as (
-    select * from {{ ref('int_contract_billing_periods') }}
+recorded as (
+    select * from {{ ref('stg_recorded__invoices') }}
+    where {{ recorded_rows_kept('fct_invoices', ref('int_run_settlement')) }}
 ),
 
-scheduled as (
-    select * from {{ ref('int_scheduled_invoices') }}
-),
-
-line_items as (
-    select * from {{ ref('fct_invoice_line_items') }}
-),
-
-rated_invoices as (
-    select distinct invoice_id from {{ ref('int_rated_events') }}
-),
-
-contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
-),
-
-rate_cards as (
-    select * from {{ ref('stg_raw__rate_cards') }}
-),
-
-run as (
-    select * from {{ ref('int_run_provenance') }}
-),
-
-line_totals as (
-    select
-        invoice_id,
-        sum(amount) as total,
-        count(*) as line_item_count
-    from line_items
-    group by invoice_id
-),
-
-usage_invoices as (
-    select
-        periods.invoice_id,
-        'USAGE' as invoice_type,
-        periods.contract_id,
-        periods.billing_period_start,
-        periods.billing_period_end,
-        cast(null as {{ dbt.type_string() }}) as commit_id,
-        cast(null as timestamp) as scheduled_at,
-        case when periods.is_finalized then 'FINALIZED' else 'DRAFT' end as status,
-        periods.finalized_at
-    from periods
-    left join rated_invoices on periods.invoice_id = rated_invoices.invoice_id
-    where periods.billing_period_start <= {{ as_of_timestamp() }}
-        or rated_invoices.invoice_id is not null
-),
-
-scheduled_invoices as (
-    select
-        invoice_id,
-        'SCHEDULED' as invoice_type,
-        contract_id,
-        cast(null as timestamp) as billing_period_start,
-        cast(null as timestamp) as billing_period_end,
-        commit_id,
-        scheduled_at,
-        status,
-        scheduled_at as finalized_at
-    from scheduled
-),
-
-invoices as (
-    select * from usage_invoices
-    union all
-    select * from scheduled_invoices
+this_run as (
+    select * from {{ ref('int_invoices_this_run') }}
 ),
 
 final as (
-    select
-        invoices.invoice_id,
-        invoices.invoice_type,
-        invoices.contract_id,
-        contracts.customer_id,
-        invoices.billing_period_start,
-        invoices.billing_period_end,
-        invoices.commit_id,
-        invoices.scheduled_at,
-        invoices.status,
-        invoices.finalized_at,
-        rate_cards.fiat_credit_type_id as credit_type_id,
-        cast(coalesce(line_totals.total, 0) as decimal(38, 12)) as total,
-        cast(coalesce(line_totals.line_item_count, 0) as integer) as line_item_count,
-        -- the run that finalized it; none for a draft (building twice changes nothing)
-        case when invoices.status = 'FINALIZED' then run.run_as_of end as run_as_of,
-        case when invoices.status = 'FINALIZED' then run.run_invocation_id end as run_invocation_id,
-        case when invoices.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
-    from invoices
-    cross join run
-    inner join contracts on invoices.contract_id = contracts.contract_id
-    inner join rate_cards on contracts.rate_card_id = rate_cards.rate_card_id
-    left join line_totals on invoices.invoice_id = line_totals.invoice_id
-    order by contracts.customer_id, invoices.billing_period_start, invoices.scheduled_at
+    {{ select_contract_columns('fct_invoices', 'recorded') }}
+    union all
+    {{ select_contract_columns('fct_invoices', 'this_run') }}
 )
 
 select * from final
-{% if is_incremental() %}
-    -- whole invoices: those already recorded as finalized stay as they are
-    where final.status <> 'FINALIZED'
-        or final.invoice_id not in (select already.invoice_id from {{ this }} as already)
-{% endif %}

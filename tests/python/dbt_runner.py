@@ -21,15 +21,42 @@ class DbtRun:
     output: str
     db_path: Path
 
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """The published warehouse, read-only, as a reader opens it, with the build
+        workspace's tables behind it: marts (and the published views, which name the
+        warehouse's own catalog) resolve to what was published, intermediate tables to the
+        workspace."""
+        connection = duckdb.connect(str(self.db_path), read_only=True)
+        workspace = workspace_path(self.db_path)
+        if workspace.exists():
+            path = str(workspace).replace("'", "''")
+            connection.execute(f"attach '{path}' as workspace (read_only)")
+            catalog = self.db_path.stem.replace('"', '""')
+            connection.execute(f"""set search_path = '"{catalog}".main,workspace.main'""")
+        return connection
+
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.db_path), read_only=True) as connection:
+        with self.connect() as connection:
             return connection.execute(sql, params or []).fetchall()
 
     def query_dicts(self, sql: str, params: list | None = None) -> list[dict]:
-        with duckdb.connect(str(self.db_path), read_only=True) as connection:
+        with self.connect() as connection:
             cursor = connection.execute(sql, params or [])
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def prepare_warehouse(db_path: Path) -> None:
+    """What `make run` prepares: the published warehouse file (empty the first time) and the
+    build workspace folder beside it (profiles.yml)."""
+    (db_path.parent / ".build").mkdir(parents=True, exist_ok=True)
+    if not db_path.exists():
+        duckdb.connect(str(db_path)).close()
+
+
+def workspace_path(db_path: Path) -> Path:
+    """The build workspace of a published warehouse (profiles.yml)."""
+    return db_path.parent / ".build" / db_path.name
 
 
 def build_invocation(
@@ -45,6 +72,7 @@ def build_invocation(
 
     work_dir.mkdir(parents=True, exist_ok=True)
     db_path = work_dir / db_name
+    prepare_warehouse(db_path)
     variables = {"as_of": as_of, "raw_data_path": str(raw_path), **(extra_vars or {})}
     env = {
         **os.environ,

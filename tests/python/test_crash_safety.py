@@ -3,11 +3,12 @@
 The finalization scenario (January finalizes at T1) is built once uninterrupted (reference).
 In another work dir the same build is started and its whole process group SIGKILLed at three
 points read from dbt's output: early (ingestion, on a fresh warehouse), then, after a complete
-build at T0 (January still open), as fct_rated_events_finalized starts appending January, and
-right after it committed (invoices still to come). After each kill the warehouse must open read-only
-with every table queryable, and fct_rated_events_finalized must hold each invoice's rows whole or
-not at all. Then the build is rerun to completion on what the kills left and every mart must
-equal the reference (the run_* provenance columns name the run and are left out).
+build at T0 (January still open), as the build starts writing January's finalized rows, and
+right after it committed them to its workspace (invoices still to come). After each kill the
+warehouse readers open must open read-only with every table queryable and hold exactly what the
+last green build published (write, audit, publish: a killed build publishes nothing). Then the
+build is rerun to completion on what the kills left and every mart must equal the reference
+(the run_* provenance columns name the run and are left out).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from test_finalization import MARTS, T1, scenario_at_t1
 T0 = "2026-01-20T00:00:00Z"  # January still open: nothing finalized yet
 
 RUN_COLUMNS = ("run_as_of", "run_invocation_id", "run_config_hash")
-FINALIZED_START = "START sql incremental model main.fct_rated_events_finalized"
-FINALIZED_DONE = "OK created sql incremental model main.fct_rated_events_finalized"
+FINALIZED_START = "START sql table model main.int_rated_events_finalized_this_run"
+FINALIZED_DONE = "OK created sql table model main.int_rated_events_finalized_this_run"
 INGESTION_START = "START sql table model main.int_usage_events_validated"
 
 
@@ -193,8 +194,11 @@ def test_reference_finalizes_january(crashes):
 
 
 def test_warehouse_stays_readable_after_each_kill(crashes):
-    for kill in crashes["kills"]:
-        assert kill["state"]["tables"], kill["marker"]  # opened read-only, every table read
+    # opened read-only, every table read: nothing published before the first green build,
+    # the T0 publication after it
+    assert crashes["kills"][0]["state"]["tables"] == []
+    for kill in crashes["kills"][1:]:
+        assert kill["state"]["tables"], kill["marker"]
     # from the T0 build on, the table exists: the kill at its start left January out entirely
     assert crashes["kills"][1]["state"]["finalized"] is not None
 
@@ -202,9 +206,9 @@ def test_warehouse_stays_readable_after_each_kill(crashes):
 def test_finalized_rows_are_appended_whole_per_invoice(crashes):
     for kill in crashes["kills"]:
         assert_whole_invoices(kill["state"]["finalized"], crashes["reference_counts"])
-    # once the model reported OK its rows are committed: all of them survive the kill
+    # the workspace had committed January's rows, but no green build published them
     after_done = crashes["kills"][2]["state"]["finalized"]
-    assert after_done == crashes["reference_counts"]
+    assert after_done == Counter()
 
 
 def test_rerun_after_kills_equals_uninterrupted_build(crashes):

@@ -46,7 +46,7 @@ def compiled_number_text(tmp_path: Path) -> str:
         ],
         env={
             **os.environ,
-            "RATED_EVENTS_DB": str(tmp_path / "compile.duckdb"),
+            "RATED_EVENTS_DB": ":memory:",
             "DBT_LOG_PATH": str(tmp_path / "logs"),
         },
         capture_output=True,

@@ -92,6 +92,15 @@ def test_trace_of_an_errored_event(warehouse):
         printed = trace_script.trace(connection, "k7-stranger")
     assert "CUSTOMER_NOT_FOUND" in printed and "nobody" in printed
     assert "rated events (0)" in printed and "invoices (0)" in printed
+    # received two months before as_of, outside the errored events' 30-day lookback: the
+    # reason is kept with the outcome all the same
+    assert "customer_id 'nobody' matches no customer id or ingest alias" in printed
+    reported = query(
+        warehouse,
+        "select count(*) from fct_errored_events where transaction_id = ?",
+        ["k7-stranger"],
+    )
+    assert reported == [(0,)]
 
 
 def test_unknown_and_hostile_ids_trace_nothing(warehouse):

@@ -36,6 +36,18 @@ file_hashes as (
     group by config_file
 ),
 
+publications as (
+    select * from {{ ref('stg_recorded__publications') }}
+),
+
+latest_publication as (
+    -- what the published warehouse held when this build started: the publish step refuses
+    -- to publish over anything newer
+    select max(publication_id) as based_on_publication_id
+    from publications
+    where published_at = (select max(latest.published_at) from publications as latest)
+),
+
 final as (
     select
         {{ as_of_timestamp() }} as run_as_of,
@@ -43,7 +55,8 @@ final as (
         coalesce(
             md5({{ dbt.listagg("config_file || ':' || file_hash", "'\n'", 'order by config_file') }}),
             md5('')
-        ) as run_config_hash
+        ) as run_config_hash,
+        (select latest_publication.based_on_publication_id from latest_publication) as based_on_publication_id
     from file_hashes
 )
 

@@ -3,11 +3,6 @@
 -- Earlier runs' outcomes are kept when the last run read the same configuration and rating
 -- settings and had an as_of no later than this one; then every event received by that as_of
 -- already has its final outcome, and every period finalized by then is recorded.
--- The Jinja branch picks one of two CTEs, so the layout follows the branch.
--- noqa: disable=LT02
-{%- set recorded = recorded_relation('fct_event_outcomes') %}
-{%- set recorded_columns = adapter.get_columns_in_relation(recorded) | map(attribute='name') | map('lower') | list
-    if recorded is not none else [] %}
 with
 
 provenance as (
@@ -31,21 +26,17 @@ this_run as (
     from provenance
 ),
 
-{% if recorded is none or 'run_as_of' not in recorded_columns %}
-last_run as (
-    -- nothing recorded yet (or recorded before outcomes carried their run): decide everything
-    select
-        cast(null as timestamp) as previous_as_of,
-        cast(null as {{ dbt.type_string() }}) as previous_inputs_hash,
-        0 as previous_inputs_hash_count
+recorded_outcomes as (
+    select * from {{ ref('stg_recorded__event_outcomes') }}
 ),
-{% else %}
+
 latest_outcomes as (
+    -- the outcomes of the last published run (none on a fresh warehouse: decide everything)
     select
         run_as_of,
         run_inputs_hash
-    from {{ recorded }}
-    where run_as_of = (select max(latest.run_as_of) from {{ recorded }} as latest)
+    from recorded_outcomes
+    where run_as_of = (select max(latest.run_as_of) from recorded_outcomes as latest)
 ),
 
 last_run as (
@@ -55,7 +46,6 @@ last_run as (
         count(distinct run_inputs_hash) as previous_inputs_hash_count
     from latest_outcomes
 ),
-{% endif %}
 
 final as (
     select

@@ -5,9 +5,6 @@
 -- billing period the previous run had not finalized; the other copies of those events'
 -- transaction ids come along as settled context for deduplication (`is_settled`), and every
 -- other event keeps the outcome already recorded in fct_event_outcomes.
--- The Jinja branch adds the context only when outcomes are recorded, so the layout follows it.
--- noqa: disable=LT02
-{%- set recorded_outcomes = recorded_relation('fct_event_outcomes') %}
 with
 
 events as (
@@ -70,11 +67,12 @@ in_play as (
         or candidates.event_timestamp >= open_windows.open_from
 ),
 
-{% if recorded_outcomes is not none %}
 in_play_transactions as (
-    select distinct transaction_id
+    -- only a run that keeps earlier outcomes has settled copies (else every event is in play)
+    select distinct in_play.transaction_id
     from in_play
-    where transaction_id is not null
+    cross join scope
+    where scope.keeps_earlier_outcomes and in_play.transaction_id is not null
 ),
 
 chain_context as (
@@ -94,11 +92,6 @@ scoped as (
     union all
     select * from chain_context
 ),
-{% else %}
-scoped as (
-    select * from in_play
-),
-{% endif %}
 
 validated as (
     select

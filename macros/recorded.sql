@@ -1,0 +1,61 @@
+{#- The published rows of a history mart (source `recorded`), or, on a fresh warehouse where
+    the table does not exist yet, no rows with the mart's contracted columns: the first-run
+    fallback lives here and in no model. -#}
+{% macro recorded_rows(mart_name) %}
+    {%- set relation = source('recorded', mart_name) -%}
+    {%- set found = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) if execute else none -%}
+    {%- if found is not none -%}
+        select * from {{ relation }}
+    {%- else -%}
+        {{ no_rows_of_contract(mart_name) }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- `select` of a model's contracted columns, typed, with no rows. -#}
+{% macro no_rows_of_contract(model_name) %}
+    {%- set node = graph.nodes.get('model.rated_events.' ~ model_name) if execute else none -%}
+    {%- if node is none -%}
+        select 1 as no_rows where 1 = 0
+    {%- else -%}
+        select
+        {%- for column in node.columns.values() %}
+            cast(null as {{ 'string' if target.type == 'spark' and column.data_type in ('json', 'varchar') else column.data_type }}) as {{ column.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        where 1 = 0
+    {%- endif -%}
+{% endmacro %}
+
+{#- Which published rows of a history mart this run keeps; the others it replaces. The mart's
+    view shows the kept rows beside this run's rows, and the publish step deletes the others
+    from the published table before appending this run's rows, so the published table ends
+    equal to the view the build tested. `settlement` is int_run_settlement. -#}
+{% macro recorded_rows_kept(mart_name, settlement) %}
+    {%- if mart_name in ('fct_invoices', 'fct_invoice_line_items') -%}
+        {#- finalized invoices are history; drafts are replaced every run -#}
+        status = 'FINALIZED'
+    {%- elif mart_name == 'fct_event_outcomes' -%}
+        {#- all or nothing: a run that cannot keep earlier outcomes decides every event again -#}
+        coalesce((select keeps_earlier_outcomes from {{ settlement }}), false)
+    {%- elif mart_name == 'fct_errored_events' -%}
+        coalesce((select keeps_earlier_outcomes from {{ settlement }}), false)
+        and received_at > {{ dbt.dateadd('day', -int_var('errored_events_lookback_days'),
+            '(select run_as_of from ' ~ settlement ~ ')') }}
+    {%- elif mart_name == 'fct_rated_events_finalized' -%}
+        {#- append-only: every finalized row stays -#}
+        true
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('recorded_rows_kept: ' ~ mart_name ~ ' is not a history mart') }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- `select` of a model's contracted columns, in the contract's order, from a relation. -#}
+{% macro select_contract_columns(model_name, relation) %}
+    {%- set node = graph.nodes.get('model.rated_events.' ~ model_name) if execute else none -%}
+    {%- if node is none -%}
+        select * from {{ relation }}
+    {%- else -%}
+        select {{ node.columns.keys() | join(', ') }} from {{ relation }}
+    {%- endif -%}
+{% endmacro %}

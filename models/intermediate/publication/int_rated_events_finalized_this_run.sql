@@ -1,0 +1,14 @@
+-- One row per rated event this run finalizes (SPEC 5): the rated events of billing periods
+-- that reached their finalized_at and are not yet recorded, in the mart's columns. Publishing
+-- appends them to fct_rated_events_finalized, which never updates or deletes a row.
+-- int_rated_events already leaves recorded invoices out (they are not rated again); the
+-- filter says so here too, since appending an invoice twice would double its history.
+with
+
+rated_events as (
+    select * from {{ ref('int_rated_events') }}
+    where status = 'FINALIZED'
+        and invoice_id not in (select recorded.invoice_id from {{ ref('int_recorded_invoices') }} as recorded)
+)
+
+{{ rated_events_mart_columns('rated_events') }}
