@@ -21,26 +21,39 @@ class DbtRun:
     output: str
     db_path: Path
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """The published warehouse, read-only, as a reader opens it, with the build
-        workspace's tables behind it: marts (and the published views, which name the
-        warehouse's own catalog) resolve to what was published, intermediate tables to the
-        workspace."""
+    def connect(self, workspace: bool = False) -> duckdb.DuckDBPyConnection:
+        """A read-only connection.
+
+        By default the published warehouse, as a reader opens it: the marts, with the build
+        workspace attached behind it so intermediate *tables* resolve too.
+
+        `workspace=True` opens the build workspace as dbt built and tested it (the published
+        file attached read-only as `published`, as in profiles.yml). Intermediate *views*
+        name the workspace's catalog, which has the warehouse's own name, so only this
+        connection reads them. Read marts from the default connection: after a publish the
+        workspace's history-mart views count this run's rows twice (once published)."""
+        if workspace:
+            connection = duckdb.connect(str(workspace_path(self.db_path)), read_only=True)
+            path = str(self.db_path).replace("'", "''")
+            connection.execute(f"attach '{path}' as published (read_only)")
+            return connection
         connection = duckdb.connect(str(self.db_path), read_only=True)
-        workspace = workspace_path(self.db_path)
-        if workspace.exists():
-            path = str(workspace).replace("'", "''")
+        workspace_file = workspace_path(self.db_path)
+        if workspace_file.exists():
+            path = str(workspace_file).replace("'", "''")
             connection.execute(f"attach '{path}' as workspace (read_only)")
             catalog = self.db_path.stem.replace('"', '""')
             connection.execute(f"""set search_path = '"{catalog}".main,workspace.main'""")
         return connection
 
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with self.connect() as connection:
+    def query(self, sql: str, params: list | None = None, workspace: bool = False) -> list[tuple]:
+        with self.connect(workspace) as connection:
             return connection.execute(sql, params or []).fetchall()
 
-    def query_dicts(self, sql: str, params: list | None = None) -> list[dict]:
-        with self.connect() as connection:
+    def query_dicts(
+        self, sql: str, params: list | None = None, workspace: bool = False
+    ) -> list[dict]:
+        with self.connect(workspace) as connection:
             cursor = connection.execute(sql, params or [])
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -267,6 +267,7 @@ def rated(run, transaction_id: str) -> list[tuple]:
         order by component, tier_index, coverage = 'OVERAGE', balance_segment_id
         """,
         [transaction_id],
+        workspace=True,
     )
 
 
@@ -314,7 +315,8 @@ def test_postpaid_trueup_lands_on_the_invoice_holding_its_end(build):
     # due at Feb 1 (segment end): January's period [Jan 1, Feb 1) holds it (start < t <= end)
     rows = build.query(
         "select trueup_amount, due_at, billing_period_start from int_postpaid_trueups "
-        "where segment_id = 'pp-post-jan'"
+        "where segment_id = 'pp-post-jan'",
+        workspace=True,
     )
     assert [(amount, str(due), str(start)) for amount, due, start in rows] == [
         (D(700), "2026-02-01 00:00:00", "2026-01-01 00:00:00")

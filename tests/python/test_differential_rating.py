@@ -170,7 +170,7 @@ def compare(batch, run, result) -> tuple[list[tuple[str, str]], dict]:
     owner = locate(batch)
     diffs: list[tuple[str, str]] = []
 
-    dbt_outcomes = {(r[0], r[1]): (r[2], r[3]) for r in run.query(OUTCOMES_SQL)}
+    dbt_outcomes = {(r[0], r[1]): (r[2], r[3]) for r in run.query(OUTCOMES_SQL, workspace=True)}
     ref_outcomes = {
         (o.source_file, o.source_row): (o.outcome, o.error_code) for o in result.outcomes
     }
@@ -193,7 +193,7 @@ def compare(batch, run, result) -> tuple[list[tuple[str, str]], dict]:
             )
 
     dbt_rows: dict[tuple, dict] = {}
-    for raw_row in run.query_dicts(RATED_SQL):
+    for raw_row in run.query_dicts(RATED_SQL, workspace=True):
         row = normalise(raw_row)
         key = row_key(row)
         if key in dbt_rows:
@@ -299,7 +299,9 @@ def compare_balance_lines(run, result, diffs: list[tuple[str, str]]) -> int:
     """Per (contract, period, balance): CREDIT/COMMIT application amounts (SPEC 5) and
     POSTPAID_TRUEUP amounts (SPEC 4.10) against the reference's invoice lines."""
     ours: dict[tuple, Decimal] = {}
-    for contract_id, period_start, kind, balance_id, amount in run.query(BALANCE_LINES_SQL):
+    for contract_id, period_start, kind, balance_id, amount in run.query(
+        BALANCE_LINES_SQL, workspace=True
+    ):
         key = (contract_id, naive_utc(period_start), kind, balance_id)
         ours[key] = ours.get(key, Decimal(0)) + Decimal(amount)
     theirs: dict[tuple, Decimal] = {}
@@ -333,7 +335,9 @@ def compare_usage_lines(run, result, diffs: list[tuple[str, str]]) -> int:
             Decimal(quantity),
             Decimal(amount),
         )
-        for contract, start, product, groups, quantity, amount in run.query(USAGE_LINES_SQL)
+        for contract, start, product, groups, quantity, amount in run.query(
+            USAGE_LINES_SQL, workspace=True
+        )
     }
     theirs = {
         (

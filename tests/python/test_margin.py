@@ -104,7 +104,8 @@ def test_each_event_gets_the_most_specific_cost(run):
         from int_rated_event_costs as costs
         inner join int_rated_events as rated on costs.rated_event_id = rated.rated_event_id
         order by 1, 3
-        """
+        """,
+        workspace=True,
     )
     # mg-a1 splits into its credit-covered and overage parts (1 unit each at 30)
     assert rows == [
