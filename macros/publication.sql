@@ -43,6 +43,8 @@
     {%- if not execute -%}
         {{- return('') -}}
     {%- endif -%}
+    {#- a malformed as_of stops the run here, before any model, naming the value -#}
+    {%- do as_of_text() -%}
     {%- set problems = adapter.dispatch('raw_folder_problems', 'rated_events')() -%}
     {%- if problems | length == 0 -%}
         {%- do problems.extend(finalized_history_problems()) -%}
@@ -322,9 +324,12 @@
         {{- publish_step_done(node.name) -}}
     {%- endfor -%}
     {%- for node, target_relation, existing in passes['append'] -%}
-        {%- for column in node.columns.values() -%}
-            {%- do run_query('alter table ' ~ target_relation ~ ' add column if not exists '
-                ~ column.name ~ ' ' ~ column.data_type) -%}
+        {#- a column the contract gained since the table was first published is added (null in
+            older rows); the columns it has are read once, not asked about one by one -#}
+        {%- set present = run_query("select column_name from duckdb_columns() where database_name = 'published'"
+            ~ " and schema_name = '" ~ target_relation.schema ~ "' and table_name = '" ~ node.name ~ "'").columns[0].values() -%}
+        {%- for column in node.columns.values() if column.name not in present -%}
+            {%- do run_query('alter table ' ~ target_relation ~ ' add column ' ~ column.name ~ ' ' ~ column.data_type) -%}
         {%- endfor -%}
         {%- do run_query('delete from ' ~ target_relation ~ ' where not coalesce('
             ~ recorded_rows_kept(node.name, workspace_relation('int_run_settlement')) ~ ', false)') -%}

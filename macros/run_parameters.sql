@@ -6,6 +6,11 @@
 {% endmacro %}
 
 {% macro as_of_text() %}
+    {#- While parsing, dbt only collects refs and configs: a fixed moment keeps the parse
+        independent of as_of, so a new as_of never makes dbt parse the project again. -#}
+    {%- if not execute -%}
+        {{- return('1970-01-01 00:00:00.000000') -}}
+    {%- endif -%}
     {%- set raw_value = var('as_of', env_var('RATED_EVENTS_AS_OF', '')) | string | trim -%}
     {%- if raw_value in ('', 'None', 'none') -%}
         {{- return(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) -}}
@@ -13,7 +18,7 @@
     {%- set pattern = '^(\\d{4})-(\\d{2})-(\\d{2})[Tt ](\\d{2}):(\\d{2}):(\\d{2})(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$' -%}
     {%- set match = modules.re.match(pattern, raw_value) -%}
     {%- if not match -%}
-        {{ exceptions.raise_compiler_error("var as_of is not an RFC 3339 timestamp with a zone: '" ~ raw_value ~ "'") }}
+        {{ exceptions.raise_compiler_error("as_of is not an RFC 3339 timestamp with a zone: '" ~ raw_value ~ "' (write it like 2026-06-01T00:00:00Z). Nothing was built or published.") }}
     {%- endif -%}
     {%- set fraction = ((match.group(7) or '.')[1:] ~ '000000')[:6] -%}
     {%- set local = modules.datetime.datetime(
@@ -24,7 +29,7 @@
         {%- set offset_minutes = 0 -%}
     {%- else -%}
         {%- if zone[1:3] | int > 23 or zone[4:6] | int > 59 -%}
-            {{ exceptions.raise_compiler_error("var as_of has an impossible offset: '" ~ raw_value ~ "'") }}
+            {{ exceptions.raise_compiler_error("as_of has an impossible offset: '" ~ raw_value ~ "'. Nothing was built or published.") }}
         {%- endif -%}
         {%- set offset_minutes = (zone[1:3] | int) * 60 + (zone[4:6] | int) -%}
         {%- if zone[0] == '-' -%}{%- set offset_minutes = -offset_minutes -%}{%- endif -%}

@@ -58,7 +58,7 @@ def dbt_command(work: Path, raw: Path, as_of: str, *args: str, env_extra=None):
     command = [command[0], *args, *command[2:]]
     return subprocess.run(
         command,
-        cwd=PROJECT_DIR,
+        cwd=work,
         env={**env, **(env_extra or {})},
         capture_output=True,
         text=True,
@@ -137,6 +137,14 @@ def test_as_of_behind_finalized_history_says_how_to_run(warehouse):
     assert "make run AS_OF=2026-02-02T00:00:00Z" in run.output
     assert "START sql" not in run.output
     assert_unchanged(warehouse)  # errored events not rewritten for the old as_of
+
+
+def test_a_malformed_as_of_stops_the_build_naming_it(warehouse):
+    run = dbt_build(warehouse["raw"], warehouse["work"], "2026-02-02")
+    assert run.returncode != 0
+    assert "as_of is not an RFC 3339 timestamp with a zone: '2026-02-02'" in run.output
+    assert "START sql" not in run.output
+    assert_unchanged(warehouse)
 
 
 def test_bad_configuration_publishes_nothing(warehouse):
@@ -235,7 +243,7 @@ def test_a_publish_killed_at_any_step_changes_nothing(warehouse, held_back, step
     env["RATED_EVENTS_PUBLISH_PAUSE_AFTER"] = step
     process = subprocess.Popen(
         command,
-        cwd=PROJECT_DIR,
+        cwd=warehouse["work"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
