@@ -347,6 +347,8 @@
         {%- do run_query('create or replace view ' ~ target_relation ~ ' as ' ~ body.rstrip(';')) -%}
         {{- publish_step_done(node.name) -}}
     {%- endfor -%}
+    {%- do run_query(published_descriptions(passes['table'] + passes['append'], passes['view'])) -%}
+    {{- publish_step_done('descriptions') -}}
     {%- do run_query('create table if not exists ' ~ log_table ~ ' (publication_id varchar, run_as_of timestamp,'
         ~ ' run_config_hash varchar, published_at timestamp)') -%}
     {%- do run_query('insert into ' ~ log_table ~ " select run_invocation_id, run_as_of, run_config_hash,"
@@ -358,6 +360,25 @@
     {{- record_build_audit('published', 'published to ' ~ published_warehouse_path(), invocation,
         '(select run_as_of from ' ~ workspace_relation('int_run_provenance') ~ ')') -}}
     {{- log('Published: ' ~ published_warehouse_path() ~ ' now holds build ' ~ invocation, info=true) -}}
+{% endmacro %}
+
+{#- The descriptions of the published models and their columns (the YAML's, as `dbt docs`
+    shows them) as comments a BI tool or `duckdb_columns()` shows: one multi-statement text,
+    run once per publish (a copied table does not keep comments). -#}
+{% macro published_descriptions(tables, views) %}
+    {#- only columns the relation has: a described column it lacks would fail the publish -#}
+    {%- set present = run_query("select table_name || '.' || column_name from duckdb_columns()"
+        ~ " where database_name = 'published' and schema_name = '" ~ published_schema() ~ "'").columns[0].values() -%}
+    {%- set statements = [] -%}
+    {%- for node, target_relation, existing in tables + views -%}
+        {%- set kind = 'table' if loop.index <= tables | length else 'view' -%}
+        {%- do statements.append('comment on ' ~ kind ~ ' ' ~ target_relation ~ ' is ' ~ string_literal(node.description | trim)) -%}
+        {%- for column in node.columns.values() if (node.name ~ '.' ~ column.name) in present -%}
+            {%- do statements.append('comment on column ' ~ target_relation ~ '.' ~ column.name ~ ' is '
+                ~ string_literal(column.description | trim)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return(statements | join(';\n')) -}}
 {% endmacro %}
 
 {#- A view is published as a view when it reads only published models (it then reads them in

@@ -5,10 +5,6 @@
 
 {#- The raw folder, exactly as the sources in _raw__sources.yml read it. -#}
 {% macro raw_input_folder() %}
-    {#- not read while parsing, so another raw folder never makes dbt parse the project again -#}
-    {%- if not execute -%}
-        {{- return('data/raw') -}}
-    {%- endif -%}
     {{- return(var('raw_data_path', env_var('RATED_EVENTS_RAW_PATH', 'data/raw')) | string) -}}
 {% endmacro %}
 

@@ -6,11 +6,6 @@
 {% endmacro %}
 
 {% macro as_of_text() %}
-    {#- While parsing, dbt only collects refs and configs: a fixed moment keeps the parse
-        independent of as_of, so a new as_of never makes dbt parse the project again. -#}
-    {%- if not execute -%}
-        {{- return('1970-01-01 00:00:00.000000') -}}
-    {%- endif -%}
     {%- set raw_value = var('as_of', env_var('RATED_EVENTS_AS_OF', '')) | string | trim -%}
     {%- if raw_value in ('', 'None', 'none') -%}
         {{- return(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) -}}

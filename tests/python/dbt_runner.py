@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,24 +81,15 @@ def build_invocation(
     db_name: str = "warehouse.duckdb",
     flags: tuple[str, ...] = (),
 ) -> tuple[list[str], dict[str, str], Path]:
-    """The `dbt build` command line, environment and warehouse path of one test build.
-
-    Run it with `cwd=db_path.parent`: the warehouse is named relative to the work folder, and
-    as_of and the raw folder travel as environment variables, so every test build has the same
-    profile and vars and starts from the parse an earlier build left (see `warm_parse`)."""
+    """The `dbt build` command line, environment and warehouse path of one test build."""
 
     work_dir.mkdir(parents=True, exist_ok=True)
     db_path = work_dir / db_name
     prepare_warehouse(db_path)
+    variables = {"as_of": as_of, "raw_data_path": str(raw_path), **(extra_vars or {})}
     env = {
         **os.environ,
-        "RATED_EVENTS_DB": db_name,
-        "RATED_EVENTS_AS_OF": as_of,
-        # the usual work_dir/raw is named relative to the work folder too: a path rendered into
-        # the sources' definitions that differed per build would make dbt parse them again
-        "RATED_EVENTS_RAW_PATH": (
-            "raw" if raw_path.resolve() == (work_dir / "raw").resolve() else str(raw_path)
-        ),
+        "RATED_EVENTS_DB": str(db_path),
         "DBT_LOG_PATH": str(work_dir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -114,40 +102,15 @@ def build_invocation(
         str(PROJECT_DIR),
         "--target-path",
         str(work_dir / "target"),
+        "--vars",
+        json.dumps(variables),
     ]
-    if extra_vars:
-        command += ["--vars", json.dumps(extra_vars)]
     if select:
         # only tests whose every parent is selected: a test that also reads later models
         # would otherwise run against tables this build never made
         command += ["--select", select, "--indirect-selection", "cautious"]
     command += list(flags)
-    warm_parse(work_dir / "target")
     return command, env, db_path
-
-
-# dbt keeps its parse of the project in target/partial_parse.msgpack and reuses it when the
-# project files, profile and command-line vars are unchanged. A test build copies the parse the
-# first build of the session left, saving a full parse (seconds) per build; dbt itself decides
-# whether the copy still fits and parses afresh when it does not.
-_PARSE_CACHE = Path(tempfile.gettempdir()) / f"rated-events-parse-{os.getpid()}.msgpack"
-atexit.register(_PARSE_CACHE.unlink, missing_ok=True)
-
-
-def warm_parse(target_dir: Path) -> None:
-    """Seed a build's target folder with the session's parse, or keep its parse for the next."""
-    saved = target_dir / "partial_parse.msgpack"
-    if saved.exists():
-        return
-    if _PARSE_CACHE.exists():
-        target_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(_PARSE_CACHE, saved)
-
-
-def remember_parse(target_dir: Path) -> None:
-    saved = target_dir / "partial_parse.msgpack"
-    if saved.exists() and not _PARSE_CACHE.exists():
-        shutil.copyfile(saved, _PARSE_CACHE)
 
 
 def dbt_build(
@@ -164,8 +127,6 @@ def dbt_build(
         raw_path, work_dir, as_of, extra_vars, select, db_name, flags
     )
     completed = subprocess.run(
-        command, cwd=db_path.parent, env=env, capture_output=True, text=True, check=False
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
-    if not extra_vars and db_name == "warehouse.duckdb":
-        remember_parse(work_dir / "target")
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, db_path)

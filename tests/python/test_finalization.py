@@ -309,3 +309,27 @@ def test_segment_below_its_recorded_consumption_is_bad_configuration(changed, tm
     assert run.returncode != 0
     assert "balance segment cr1-s of cr1: amount 10" in run.output
     assert "below the 15" in run.output
+
+
+def test_published_marts_carry_their_descriptions(history):
+    # the publish writes the YAML descriptions as comments (a BI tool's column help); an
+    # appended history mart, a replaced table and a published view alike
+    run = history["run_t2"]
+    tables = dict(
+        run.query(
+            "select table_name, comment from duckdb_tables() where database_name = 'warehouse' "
+            "and table_name in ('fct_invoices', 'fct_rated_events_finalized', 'dim_customers')"
+        )
+    )
+    assert tables["fct_invoices"].startswith("One row per invoice")
+    assert all(tables.values()) and len(tables) == 3
+    views = run.query(
+        "select comment from duckdb_views() where database_name = 'warehouse' "
+        "and view_name = 'rpt_spend_by_customer_product_day'"
+    )
+    assert views and views[0][0].startswith("Grain: one row per")
+    described = run.query(
+        "select count(*), count(comment) from duckdb_columns() where database_name = 'warehouse' "
+        "and table_name in ('fct_invoices', 'rpt_spend_by_customer_product_day')"
+    )
+    assert described[0][0] > 10 and described[0][0] == described[0][1]

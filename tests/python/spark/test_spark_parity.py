@@ -95,7 +95,7 @@ def _build_both(root: Path, raw: Path, as_of: str) -> dict:
     command, env, _ = build_invocation(raw, spark_dir, as_of)
     env = {**env, "RATED_EVENTS_TARGET": "spark", "RATED_EVENTS_SPARK_DIR": str(spark_dir)}
     completed = subprocess.run(
-        command, cwd=spark_dir, env=env, capture_output=True, text=True, check=False
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
     output = completed.stdout + completed.stderr
     (root / f"spark_build_{as_of[:10]}.log").write_text(output)
