@@ -1,4 +1,4 @@
-{#- Bad configuration fails the build loudly, naming the offending rows (SPEC 3).
+{#- Bad configuration fails the build loudly, naming the offending rows (rules 3).
     `problems_sql` selects one text column `problem` per offending row; when any exist, the
     test raises an error whose message lists them (a plain failing count would not say which). -#}
 {% macro assert_no_config_problems(problems_sql) %}

@@ -1,4 +1,4 @@
-{#- Exact decimal arithmetic (SPEC 8). Money and quantities are decimal(38, 12) everywhere; a
+{#- Exact decimal arithmetic (rules 8). Money and quantities are decimal(38, 12) everywhere; a
     product or quotient is rounded half away from zero to 12 places (R) where it is stored.
     DuckDB's decimal(38, 12) * decimal(38, 12) overflows from 10^14 and DECIMAL / DECIMAL returns
     DOUBLE, so both are done on the scaled integers (value * 10^12 as a 128-bit integer). -#}
@@ -112,7 +112,7 @@
 {% endmacro %}
 
 {#- Round a decimal to `places` (0-12, may be a column) decimals by a product's rounding method
-    (SPEC 4.7): ROUND_UP towards +infinity, ROUND_DOWN towards -infinity, ROUND_HALF_UP halves
+    (rules 4.7): ROUND_UP towards +infinity, ROUND_DOWN towards -infinity, ROUND_HALF_UP halves
     away from zero. Done on scaled integers: DuckDB's round() needs a constant precision. -#}
 {% macro round_to_places(value, places, method) %}
     {%- set scaled = scaled_integer(value) -%}
@@ -213,7 +213,7 @@
     cast(replace(cast(cast({{ value }} as decimal(38, 12)) as string), '.', '') as decimal(38, 0))
 {% endmacro %}
 
-{#- A product's conversion (SPEC 4.7) of a value already split into its sign and its scaled
+{#- A product's conversion (rules 4.7) of a value already split into its sign and its scaled
     integer: R(value x factor) for MULTIPLY, R(value / factor) for DIVIDE, else `unconverted`.
     For models that convert many values by a factor whose scaled integer they computed once. -#}
 {% macro scaled_conversion(operation, sign, scaled_value, scaled_factor, unconverted) %}

@@ -1,4 +1,4 @@
-{#- The column list shared by fct_rated_events_draft and fct_rated_events_finalized (SPEC 5),
+{#- The column list shared by fct_rated_events_draft and fct_rated_events_finalized (rules 5),
     with the types their contracts enforce, and the run writing them. -#}
 {% macro rated_events_mart_columns(relation) %}
 select

@@ -1,4 +1,4 @@
-{#- Reading raw values by SPEC section 8. Engine differences live behind adapter.dispatch. -#}
+{#- Reading raw values by rules section 8. Engine differences live behind adapter.dispatch. -#}
 
 {#- RFC 3339 text -> a struct of its text parts (all '' when the text does not have the shape).
     Used in a CTE of its own so that the regular expression runs once per row. -#}
@@ -16,7 +16,7 @@
 
 {#- The parts of rfc3339_parts -> UTC timestamp, or null when they are not a valid instant:
     no shape, year 0000, hour above 23, a leap second, an impossible date, an offset above
-    23:59. Fractions beyond microseconds are truncated (SPEC 8). -#}
+    23:59. Fractions beyond microseconds are truncated (rules 8). -#}
 {% macro rfc3339_parts_to_utc(parts) %}
     {%- set zone = parts ~ ".zone" -%}
     {%- set offset_minutes -%}
@@ -64,7 +64,7 @@
     end
 {% endmacro %}
 
-{#- The comparison text of one JSON value (SPEC 8): a string as it is, a number in canonical
+{#- The comparison text of one JSON value (rules 8): a string as it is, a number in canonical
     decimal form (no exponent, no trailing zeros), true/false as words, null as SQL null. -#}
 {% macro json_value_text(json_value) %}
     {{- return(adapter.dispatch('json_value_text', 'rated_events')(json_value)) -}}
@@ -74,11 +74,11 @@
     case json_type({{ json_value }})
         when 'NULL' then null
         when 'VARCHAR' then json_extract_string({{ json_value }}, '$')
-        -- comparison text only, never arithmetic: SPEC 8 reads JSON numbers through binary
+        -- comparison text only, never arithmetic: rules 8 reads JSON numbers through binary
         -- floating point (exact to 15 significant digits), printed back as an exact decimal
         -- fast path: fmt's general format at 15 significant digits is the canonical text
         -- whenever it prints without an exponent (trailing zeros dropped; -0 reads 0); the rest
-        -- goes the long way (tests/python/test_number_text.py checks both against SPEC 8)
+        -- goes the long way (tests/python/test_number_text.py checks both against rules 8)
         when 'DOUBLE' then case
             when format('{:.15g}', cast({{ json_value }} as double)) not like '%e%'
                 then case
@@ -94,7 +94,7 @@
 {% endmacro %}
 
 {#- Scientific text with 15 significant digits ('-1.23450000000000e-05') -> plain decimal
-    text ('-0.0000123450'-> '-0.000012345'). JSON numbers are exact to 15 digits (SPEC 8).
+    text ('-0.0000123450'-> '-0.000012345'). JSON numbers are exact to 15 digits (rules 8).
     One body for DuckDB and Spark: trailing zeros go by regexp_replace, which both read alike
     (Spark's two-argument rtrim differs). -#}
 {% macro canonical_decimal_text(scientific) %}
@@ -163,7 +163,7 @@
     regexp_extract({{ path }}, '[^/\\\\]+$')
 {% endmacro %}
 
-{#- True when a text is null, empty or only whitespace (SPEC 8: "missing"). -#}
+{#- True when a text is null, empty or only whitespace (rules 8: "missing"). -#}
 {% macro is_blank(text) %}
     ({{ text }} is null or {{ regexp_like(text, '^\s*$') }})
 {% endmacro %}
@@ -220,7 +220,7 @@ select * from final
     json_extract({{ json }}, '/' || replace(replace({{ key }}, '~', '~0'), '/', '~1'))
 {% endmacro %}
 
-{#- The same for an object that repeats keys: the last occurrence wins (SPEC 8). -#}
+{#- The same for an object that repeats keys: the last occurrence wins (rules 8). -#}
 {% macro json_object_field_last(json, key) %}
     {{- return(adapter.dispatch('json_object_field_last', 'rated_events')(json, key)) -}}
 {% endmacro %}
@@ -262,7 +262,7 @@ select * from final
     json_extract_string({{ json }}, '/' || replace(replace({{ key }}, '~', '~0'), '/', '~1'))
 {% endmacro %}
 
-{#- A comparison text as an exact decimal when it is numeric by SPEC 8 (a plain decimal whose
+{#- A comparison text as an exact decimal when it is numeric by rules 8 (a plain decimal whose
     absolute value is below 10^26, numbers having been written in canonical form), else null. -#}
 {% macro numeric_value(text) %}
     {{- return(adapter.dispatch('numeric_value', 'rated_events')(text)) -}}

@@ -8,7 +8,7 @@
     {{- return(var('raw_data_path', env_var('RATED_EVENTS_RAW_PATH', 'data/raw')) | string) -}}
 {% endmacro %}
 
-{#- The columns every events file must have (SPEC 3), with the kind of type each must be. -#}
+{#- The columns every events file must have (rules 3), with the kind of type each must be. -#}
 {% macro event_file_columns() %}
     {{- return([
         ('transaction_id', 'text'),

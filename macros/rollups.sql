@@ -1,4 +1,4 @@
-{#- Spend rollups over the rated events marts (SPEC 5, rollups): one macro analysts call from
+{#- Spend rollups over the rated events marts (rules 5, rollups): one macro analysts call from
     models, analyses or the command line, e.g.
 
         dbt show --inline "{{ spend_rollup('day', ['customer_id', 'region']) }}"
@@ -15,7 +15,7 @@
                   billing_period_start, billing_period_end, status, ...; JSON columns such as
                   pricing_group_values read as their JSON text),
                 - any other string: an event property key (any characters), its value as text
-                  by SPEC 8 (numbers canonical, JSON null or absent -> null, last duplicate wins),
+                  by rules 8 (numbers canonical, JSON null or absent -> null, last duplicate wins),
                 - or a dict naming the kind explicitly, with an optional output `name`:
                   {'property': 'status', 'name': 'api_status'}, {'column': 'status'},
                   {'pricing_group': 'model'}, {'presentation_group': 'workspace'}.
@@ -268,7 +268,7 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 
 
 {#- A filter value as the text it compares with: booleans as JSON words, whole numbers without
-    a fraction (SPEC 8's canonical form of 5.0 is 5). -#}
+    a fraction (rules 8: the canonical form of 5.0 is 5). -#}
 {% macro rollup_value_text(value) %}
 {%- if value is boolean -%}
     {{- return('true' if value else 'false') -}}
@@ -307,7 +307,7 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 {#- The JSON value of one top-level key of a JSON object column (null when absent). The key
     may hold any character: it is looked up as a JSON pointer ('/' + key, ~ and / escaped), which
     unlike a JSONPath also reaches '' and keys starting with '$' or '/'. Where the boolean
-    expression `has_duplicate_keys` holds, the object repeats keys and the last one wins (SPEC 8);
+    expression `has_duplicate_keys` holds, the object repeats keys and the last one wins (rules 8);
     none: the object never repeats a key. Read its text with json_value_text. -#}
 {% macro json_object_value(json, key, has_duplicate_keys) %}
     {{- return(adapter.dispatch('json_object_value', 'rated_events')(json, key, has_duplicate_keys)) -}}

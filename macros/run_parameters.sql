@@ -1,4 +1,4 @@
-{#- The run's moment in time (SPEC section 2): var `as_of`, else the moment the run started.
+{#- The run's moment in time (rules section 2): var `as_of`, else the moment the run started.
     Parsed here, in Jinja, by the same RFC 3339 rules as event timestamps, so a malformed
     value stops the run instead of silently rating against a null. -#}
 {% macro as_of_timestamp() %}

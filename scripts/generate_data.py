@@ -1,10 +1,10 @@
-"""Generate a realistic raw input folder (SPEC section 3) for the rated events warehouse.
+"""Generate a realistic raw input folder (rules section 3) for the rated events warehouse.
 
 The story: an AI and cloud platform bills its customers for LLM tokens, GPU hours, API requests,
 storage and active seats. Customers sit on a "standard" or an "enterprise" rate card, under
 contracts with monthly, quarterly, weekly and nth-of-month billing; some have prepaid or postpaid
 commits, credits and negotiated overrides. A small, known fraction of the events is bad on
-purpose (one kind per SPEC section 6 error code, plus duplicates, late arrivals and events that
+purpose (one kind per error code of rules section 6, plus duplicates, late arrivals and events that
 arrive after `--as-of`).
 
 Every event's `transaction_id` starts with a tag naming what it was generated to be (`evt-`

@@ -13,7 +13,7 @@
     {#- dbt-duckdb reads the files in place through external_location: nothing to do -#}
 {% endmacro %}
 
-{#- The configuration files of SPEC 3 (unit_costs.jsonl is optional). -#}
+{#- The configuration files of rules 3 (unit_costs.jsonl is optional). -#}
 {% macro raw_config_files() %}
     {{- return(['customers', 'billable_metrics', 'products', 'rate_cards', 'rates', 'contracts',
         'overrides', 'commits', 'credits', 'unit_costs']) -}}

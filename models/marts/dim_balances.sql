@@ -1,5 +1,5 @@
 -- One row per balance segment (an access-schedule segment of a prepaid or postpaid commit or a
--- credit, SPEC 4.9): its window and rank, what it has covered so far, what expired or was
+-- credit, rules 4.9): its window and rank, what it has covered so far, what expired or was
 -- trued up, what remains, and its status as of as_of.
 with
 

@@ -1,4 +1,4 @@
--- One row per balance ledger entry of a commit or credit segment (SPEC 5): SEGMENT_START (the
+-- One row per balance ledger entry of a commit or credit segment (rules 5): SEGMENT_START (the
 -- segment's amount), one DRAWDOWN per invoice it covered, and at its end either EXPIRATION of
 -- an unspent prepaid or credit remainder or TRUEUP of an unspent postpaid remainder, with the
 -- running balance after each entry. Closed segments end at zero.

@@ -1,5 +1,5 @@
 -- One row per event with outcome ERRORED received in (as_of - errored_events_lookback_days,
--- as_of] (SPEC 5): its error code and readable detail. A daily run keeps the published rows
+-- as_of] (rules 5): its error code and readable detail. A daily run keeps the published rows
 -- still inside the window and adds the errored events received since; any other run replaces
 -- them all.
 -- A view in the build (the published rows it keeps beside this run's rows, exactly what the

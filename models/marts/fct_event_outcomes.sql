@@ -1,4 +1,4 @@
--- One row per raw event received by as_of (SPEC 5): its single outcome, with the error code
+-- One row per raw event received by as_of (rules 5): its single outcome, with the error code
 -- and detail of an ERRORED event. Nothing is silently lost: the row count equals the raw
 -- events received by as_of. A daily run keeps the published outcomes and adds the events
 -- received since (docs block `daily_refresh`); any other run replaces them all.

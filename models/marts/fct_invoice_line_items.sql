@@ -1,4 +1,4 @@
--- One row per invoice line item (SPEC 5): USAGE, CREDIT, COMMIT and POSTPAID_TRUEUP lines on
+-- One row per invoice line item (rules 5): USAGE, CREDIT, COMMIT and POSTPAID_TRUEUP lines on
 -- usage invoices, COMMIT_PURCHASE lines on SCHEDULED invoices. Lines of finalized invoices are
 -- history, kept as recorded; draft lines are replaced by every run.
 -- A view in the build (the published rows it keeps beside this run's rows, exactly what the

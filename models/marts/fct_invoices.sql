@@ -1,4 +1,4 @@
--- One row per invoice (SPEC 5): a USAGE invoice for every billing period of a contract that
+-- One row per invoice (rules 5): a USAGE invoice for every billing period of a contract that
 -- has started by as_of, plus any later period already holding rated events, and a SCHEDULED
 -- invoice per prepaid commit invoice-schedule item. Finalized invoices are history, kept as
 -- recorded; draft invoices are replaced by every run.

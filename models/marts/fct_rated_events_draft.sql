@@ -1,4 +1,4 @@
--- One row per rated event of a billing period that is not finalized yet (SPEC 5): rebuilt on
+-- One row per rated event of a billing period that is not finalized yet (rules 5): rebuilt on
 -- every run, so it follows late events and configuration changes until the period closes.
 with
 

@@ -1,4 +1,4 @@
--- One row per rated event of a finalized billing period (SPEC 5). Append-only: a period's rows
+-- One row per rated event of a finalized billing period (rules 5). Append-only: a period's rows
 -- are written by the first run at or after its finalized_at and never updated or deleted
 -- afterwards, not even by --full-refresh (the published table is written only by the publish
 -- step). How an operator deliberately re-finalizes a voided period is in the README

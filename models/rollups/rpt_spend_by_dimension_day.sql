@@ -49,7 +49,7 @@ flagged as (
 ),
 
 dimension_values as (
-    -- every key's comparison text (SPEC 8) extracted once per rated event
+    -- every key's comparison text (rules 8) extracted once per rated event
     select
         {{ dbt.date_trunc('day', 'flagged.event_timestamp') }} as period_start,
         flagged.credit_type_id,

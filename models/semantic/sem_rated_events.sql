@@ -1,7 +1,7 @@
 -- noqa: disable=LT02
 -- One row per rated event, draft and finalized (a union: each rated event is in exactly one
 -- mart), with the columns the semantic layer reads: coverage parts of the amount as their own
--- columns and the sample data's dimension properties as text (SPEC 8), named as in
+-- columns and the sample data's dimension properties as text (rules 8), named as in
 -- _semantic__models.yml (the property `status` becomes `api_status`: the rated event has its own).
 {%- set property_columns = {
     'region': 'region', 'model': 'model', 'workspace': 'workspace', 'user_id': 'user_id',

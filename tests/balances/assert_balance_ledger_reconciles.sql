@@ -33,7 +33,7 @@ per_segment as (
         max_by(ledger.running_balance, ledger.entry_sequence) as final_balance,
         max(
             case
-                -- a postpaid true-up is due at the earlier of segment and contract end (SPEC 4.10);
+                -- a postpaid true-up is due at the earlier of segment and contract end (rules 4.10);
                 -- prepaid and credit segments expire at their own end
                 when segments.balance_type = 'POSTPAID'
                     and contracts.ending_before is not null and contracts.ending_before < segments.ending_before

@@ -1,5 +1,5 @@
 -- More overlapping balance segments in a chain than `max_drawdown_waves` passes can draw down
--- (SPEC 4.9): fail the build naming the contract; raise the var to allow more.
+-- (rules 4.9): fail the build naming the contract; raise the var to allow more.
 {% set problems_sql %}
     select
         'contract ' || contract_id || ' needs more than ' || cast({{ int_var('max_drawdown_waves') }} as {{ dbt.type_string() }})

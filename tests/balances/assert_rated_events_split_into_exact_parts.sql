@@ -1,5 +1,5 @@
 -- Every rated event's amount and quantity equal the sum of its covered parts plus overage
--- (SPEC 4.9: split parts add up exactly to the whole), and no rated event is lost or invented.
+-- (rules 4.9: split parts add up exactly to the whole), and no rated event is lost or invented.
 -- Invoices recorded as finalized by an earlier run keep their recorded rows, which the current
 -- configuration need not reproduce, so they are left out.
 with

@@ -1,4 +1,4 @@
--- Per balance segment, what it covered in total lies between 0 and its amount (SPEC 4.9 clamp).
+-- Per balance segment, what it covered in total lies between 0 and its amount (rules 4.9 clamp).
 with
 
 covered as (

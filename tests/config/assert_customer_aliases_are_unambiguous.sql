@@ -1,4 +1,4 @@
--- An ingest alias listed by two customers could resolve to either: bad configuration (SPEC 8).
+-- An ingest alias listed by two customers could resolve to either: bad configuration (rules 8).
 {% set problems_sql %}
     select 'ingest alias ' || ingest_alias || ' is listed by customers '
         || {{ ordered_text_agg('customer_id', "', '", distinct=true) }} as problem

@@ -1,6 +1,6 @@
 -- Two rates of one product on one rate card, in force at the same time, that could both match
 -- one event while naming the same number of pricing group keys, leave the price undecided
--- (SPEC 3 and 4.4). Identical pricing group values are the plainest case of this.
+-- (rules 3 and 4.4). Identical pricing group values are the plainest case of this.
 {% set problems_sql %}
     with
 

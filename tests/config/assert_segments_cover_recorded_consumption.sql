@@ -1,5 +1,5 @@
 -- A balance segment's configured amount is not below what its finalized rows have already
--- consumed as recorded (SPEC 5): finalized history cannot be taken back by a configuration
+-- consumed as recorded (rules 5): finalized history cannot be taken back by a configuration
 -- change, so such a change is bad configuration, named here.
 {% set problems_sql %}
     select 'balance segment ' || segments.segment_id || ' of ' || segments.balance_id

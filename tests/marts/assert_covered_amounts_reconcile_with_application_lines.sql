@@ -1,6 +1,6 @@
 -- Per (invoice, balance), what CREDIT and PREPAID_COMMIT rated events of the marts had covered
 -- equals minus the CREDIT or COMMIT application line of fct_invoice_line_items, within 1e-6
--- (SPEC 4.10 and 5). Proves every covered cent reduces the invoice exactly once and no
+-- (rules 4.10 and 5). Proves every covered cent reduces the invoice exactly once and no
 -- application line lacks the rated events behind it. Postpaid coverage has no line, so it is
 -- left out on both sides. Returns the pairs that differ or exist on one side only.
 with

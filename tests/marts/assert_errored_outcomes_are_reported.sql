@@ -1,5 +1,5 @@
 -- fct_errored_events reports exactly the ERRORED outcomes received in the lookback window
--- (as_of - errored_events_lookback_days, as_of], with the same error code (SPEC 5): no error
+-- (as_of - errored_events_lookback_days, as_of], with the same error code (rules 5): no error
 -- goes unreported and nothing else (a duplicate, a not-billable event) is reported as one.
 -- Returns each event on one side only or with differing codes.
 with
@@ -7,7 +7,7 @@ with
 errored_outcomes as (
     select * from {{ ref('fct_event_outcomes') }}
     where outcome = 'ERRORED'
-        -- N days = N x 86,400 s exactly (SPEC 2)
+        -- N days = N x 86,400 s exactly (rules 2)
         and received_at > {{ dbt.dateadd('second', -(int_var('errored_events_lookback_days') * 86400), as_of_timestamp()) }}
         and received_at <= {{ as_of_timestamp() }}
 ),

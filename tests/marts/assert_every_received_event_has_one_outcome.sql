@@ -1,4 +1,4 @@
--- Nothing is silently lost (SPEC 5): every raw event received by as_of (received_at <= as_of,
+-- Nothing is silently lost (rules 5): every raw event received by as_of (received_at <= as_of,
 -- or no received_at at all) has exactly one row in fct_event_outcomes, and the mart has no
 -- other rows. Returns a count mismatch, each event missing or extra, and each event_id that
 -- appears more than once.

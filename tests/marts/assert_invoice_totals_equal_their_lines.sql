@@ -1,5 +1,5 @@
 -- Every invoice's total is the sum of its line items and line_item_count their number (an
--- invoice without lines totals 0), and every line item belongs to an invoice (SPEC 5). Proves
+-- invoice without lines totals 0), and every line item belongs to an invoice (rules 5). Proves
 -- the invoice header never drifts from its lines. Tolerance 1e-6 credit units. Returns the
 -- invoices that disagree and the line items' invoices that do not exist.
 with

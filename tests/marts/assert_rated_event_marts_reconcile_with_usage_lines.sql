@@ -1,6 +1,6 @@
 -- Per (invoice, product, pricing group values), the rated events of the marts
 -- (fct_rated_events_draft ∪ fct_rated_events_finalized) add up to the USAGE line item of
--- fct_invoice_line_items, in amount and quantity, within 1e-6 (SPEC 5). Proves what a customer
+-- fct_invoice_line_items, in amount and quantity, within 1e-6 (rules 5). Proves what a customer
 -- sees on the invoice is exactly the sum of the rated events an auditor can trace. Returns the
 -- groups that differ or exist on one side only.
 with

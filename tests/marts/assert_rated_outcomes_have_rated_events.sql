@@ -1,5 +1,5 @@
 -- Every event with outcome RATED has at least one rated event in the marts, draft or
--- finalized (SPEC 4.4 outcome rule): an event is never called RATED without a billed row an
+-- finalized (rules 4.4 outcome rule): an event is never called RATED without a billed row an
 -- auditor can find. The finalized mart is read too because a period finalized by an earlier
 -- run keeps its rows there only. Returns the RATED events without any rated event.
 with

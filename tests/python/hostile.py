@@ -8,7 +8,7 @@ odd-but-valid and invalid RFC 3339 timestamps, injection-like text and exact dup
 across files.
 
 Every hostile event is **non-billable by construction**, so the well-formed events rate exactly
-as they do alone. The classes and why none of them can be billed (SPEC 4.1-4.2, 6, 8):
+as they do alone. The classes and why none of them can be billed (rules 4.1-4.2, 6, 8):
 
 * `bad_timestamp` - unparseable timestamp (year 0000, leap second, offset +24:00, impossible
   dates, no zone, characters around it, unicode digits, 100 KB, arbitrary text + "!") ->
@@ -24,7 +24,7 @@ as they do alone. The classes and why none of them can be billed (SPEC 4.1-4.2, 
   separators, 100 fractional digits) more than 34 days before / 24 hours after receipt ->
   TIMESTAMP_TOO_OLD / TIMESTAMP_IN_FUTURE; rejected at ingest like MALFORMED_EVENT.
 * `edge_year` - years 0001 and 9999 with offsets that push the instant out of 0001-9999 ->
-  ERRORED as MALFORMED_EVENT or the timestamp-window code (SPEC does not say which); the plain
+  ERRORED as MALFORMED_EVENT or the timestamp-window code (the rules do not say which); the plain
   0001 / 9999 forms are valid and must be TIMESTAMP_TOO_OLD / TIMESTAMP_IN_FUTURE.
 * `unknown_customer` - a billable-looking event (scenario event type and properties) whose
   customer_id is no customer id or alias: near misses of real refs (trailing space, raw NUL,
@@ -35,7 +35,7 @@ as they do alone. The classes and why none of them can be billed (SPEC 4.1-4.2, 
   misses of scenario types, arbitrary text...), with valid but hostile properties that never
   carry a scenario's `flag_<prefix>` key (the one property metrics without an event-type filter
   require) except as JSON null or as a duplicate key whose last value is null (both absent by
-  SPEC 8) -> NOT_BILLABLE. Unique transaction_id.
+  rules 8) -> NOT_BILLABLE. Unique transaction_id.
 * `unicode_blank` - ids made only of whitespace outside ASCII (\\v, NBSP, U+3000, U+2028,
   zero-width space...): whether that is "blank" is not specified, so the outcome may be either
   MALFORMED_EVENT or what the event would otherwise get (CUSTOMER_NOT_FOUND / NOT_BILLABLE).

@@ -1,4 +1,4 @@
-"""Write a raw input folder (SPEC section 3) from plain Python objects.
+"""Write a raw input folder (rules section 3) from plain Python objects.
 
 The tests describe scenarios as dicts shaped like Metronome's API objects; this module is the
 only place that knows the on-disk layout, so every test and the reference rater read the same

@@ -12,7 +12,7 @@ The generator code is written once against a tiny `Chooser` interface with two b
   batch of 50 scenarios stays inside Hypothesis's per-example entropy budget (a 40-event
   scenario takes a few hundred decisions; Hypothesis caps a test case at about 4,000).
 
-Coverage (SPEC 3, 4.1-4.8, 6, 8): several customers with ingest aliases (and an alias equal to
+Coverage (rules 3, 4.1-4.8, 6, 8): several customers with ingest aliases (and an alias equal to
 another customer's id), one or two contracts per customer (overlapping, back to back, ending
 mid-period, starting mid-day), every schedule (MONTHLY/QUARTERLY/ANNUAL/WEEKLY x FIRST_OF_MONTH/
 CONTRACT_START/CUSTOM_DATE, anchors on the 29th-31st and a leap day), every aggregation type
@@ -150,7 +150,7 @@ VALID_NUMBERS = (
     "1.5e2",
     "12.345678",
     "999999999.999999",
-    # 15 significant digits (SPEC 8's exactness bound)
+    # 15 significant digits (the exactness bound of rules 8)
     "123456789012345",
     '"12.5"',
     '"-3"',
@@ -474,7 +474,7 @@ class ScenarioBuilder:
                 )
 
     def _encode(self, value: Any) -> Any:
-        """A value as JSON: 5 may be written 5, 5.0 or "5" (all read "5", SPEC 8)."""
+        """A value as JSON: 5 may be written 5, 5.0 or "5" (all read "5", rules 8)."""
         if value == 5:
             return self.c.pick((5, 5.0, "5"))
         return value
@@ -592,7 +592,7 @@ class ScenarioBuilder:
         )
 
     def _specifier_keys(self, specifier: dict) -> list[str]:
-        """Keys a specifier's pricing_group_values may name: SPEC 4.8 says "a subset of the
+        """Keys a specifier's pricing_group_values may name: rules 4.8 says "a subset of the
         pricing key", so only keys in the pricing_group_key of every product the specifier's
         other fields can match (all keys when SPECIFIER_KEYS_OUTSIDE_PRICING_KEY)."""
         if SPECIFIER_KEYS_OUTSIDE_PRICING_KEY:

@@ -1,4 +1,4 @@
-"""Commits and credits end to end (SPEC 4.9-4.10, 7): drawdown, split rated events, ledger,
+"""Commits and credits end to end (rules 4.9-4.10, 7): drawdown, split rated events, ledger,
 postpaid true-up. Expected values are computed by hand in the comments."""
 
 from __future__ import annotations
@@ -342,12 +342,12 @@ def test_unspent_prepaid_expires_and_zero_rows_stay_overage(build):
         ("DRAWDOWN", D(-250), D(750)),
         ("EXPIRATION", D(-750), D(0)),
     ]
-    # a zero-amount rated event is OVERAGE with no balance (SPEC 4.9)
+    # a zero-amount rated event is OVERAGE with no balance (rules 4.9)
     assert rated(build, "ex-zero") == [(None, D(0), D(0), "OVERAGE", None)]
 
 
 def r12(value: Fraction) -> Decimal:
-    """SPEC 8's R: half away from zero to 12 places, computed on exact fractions."""
+    """R of rules 8: half away from zero to 12 places, computed on exact fractions."""
     scaled = abs(value) * 10**12
     whole = scaled.numerator // scaled.denominator
     if (scaled - whole) * 2 >= 1:

@@ -1,4 +1,4 @@
-"""Bad configuration fails `dbt build` with a message naming the offending row (SPEC 3);
+"""Bad configuration fails `dbt build` with a message naming the offending row (rules 3);
 a good configuration passes. Each case breaks one thing in an otherwise valid folder."""
 
 from __future__ import annotations

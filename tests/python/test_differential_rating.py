@@ -296,8 +296,8 @@ group by all
 
 
 def compare_balance_lines(run, result, diffs: list[tuple[str, str]]) -> int:
-    """Per (contract, period, balance): CREDIT/COMMIT application amounts (SPEC 5) and
-    POSTPAID_TRUEUP amounts (SPEC 4.10) against the reference's invoice lines."""
+    """Per (contract, period, balance): CREDIT/COMMIT application amounts (rules 5) and
+    POSTPAID_TRUEUP amounts (rules 4.10) against the reference's invoice lines."""
     ours: dict[tuple, Decimal] = {}
     for contract_id, period_start, kind, balance_id, amount in run.query(
         BALANCE_LINES_SQL, workspace=True
@@ -329,7 +329,7 @@ inner join int_contract_billing_periods as periods on lines.invoice_id = periods
 
 
 def compare_usage_lines(run, result, diffs: list[tuple[str, str]]) -> int:
-    """USAGE invoice lines computed from period aggregates (SPEC 5) against the reference's."""
+    """USAGE invoice lines computed from period aggregates (rules 5) against the reference's."""
     ours = {
         (contract, naive_utc(start), product, tuple(group_pairs(groups))): (
             Decimal(quantity),

@@ -1,6 +1,6 @@
-"""The lineage docs an auditor reads (SPEC section 1), checked in a real browser.
+"""The lineage docs an auditor reads (rules section 1), checked in a real browser.
 
-One small build (SPEC section 7 with its commit, January finalized), `dbt docs generate
+One small build (rules section 7 with its commit, January finalized), `dbt docs generate
 --static` into its target folder, that folder served over HTTP and opened in headless Chromium
 driven by Selenium through Debian's chromedriver. The browser tests skip when Chromium or
 chromedriver is missing, unless RATED_EVENTS_REQUIRE_BROWSER=1 (CI), which makes them fail.
@@ -366,7 +366,7 @@ def test_drawdown_rule_is_explained_on_the_drawdown_model(browser, docs_url: str
 
     open_model(browser, docs_url, "int_rated_usage_covered")
     description = words(section_text(browser, "description"))
-    assert "How much a segment covers of each rated event (SPEC section 4.9)." in description
+    assert "How much a segment covers of each rated event (rules section 4.9)." in description
     assert "Never more than the segment holds." in description
 
     # rendered Markdown, not raw text: the formula is a code span, the rule names are bold

@@ -1,4 +1,4 @@
-"""Finalized history is immutable (SPEC 5) and builds are idempotent.
+"""Finalized history is immutable (rules 5) and builds are idempotent.
 
 A January period finalizes at Feb 1 + 24 h. Built at T1 (Feb 10), January's rows are written to
 fct_rated_events_finalized. Then late January events arrive and a new rate starts in March;
@@ -227,7 +227,7 @@ def test_building_twice_changes_nothing(history):
     assert after == before
 
 
-# --- configuration changed after a period finalized (SPEC 5: "as recorded") ---------------------
+# --- configuration changed after a period finalized (rules 5: "as recorded") ---------------------
 
 JANUARY_LINES_SQL = (
     "select line_type, product_id, balance_id, quantity, amount, status "

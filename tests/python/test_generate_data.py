@@ -158,7 +158,7 @@ RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[
 
 
 def ts(text: str | None) -> datetime | None:
-    """RFC 3339 (SPEC 8) -> aware datetime; fractions beyond microseconds are truncated."""
+    """RFC 3339 (rules 8) -> aware datetime; fractions beyond microseconds are truncated."""
     if text is None:
         return None
     match = RFC3339.fullmatch(text)

@@ -22,8 +22,8 @@ and asserts:
   file and row), which is why the well-formed events keep their files and rows in B and the
   hostile ones only come in extra files; so they are compared too. The well-formed events'
   own outcomes are compared as well;
-* each hostile event's outcome and error code are the ones SPEC 6 demands (a set of allowed
-  ones where SPEC leaves it open), its valid timestamp parsed to the right instant, its text
+* each hostile event's outcome and error code are the ones rules 6 demands (a set of allowed
+  ones where the rules leave it open), its valid timestamp parsed to the right instant, its text
   columns kept byte for byte (NUL and 100 KB included), and every ERRORED one received in the
   lookback window is in `fct_errored_events` with the same code.
 

@@ -1,4 +1,4 @@
-"""Ingestion (SPEC 4.1-4.2, 6, 8): validation, deduplication and customer resolution.
+"""Ingestion (rules 4.1-4.2, 6, 8): validation, deduplication and customer resolution.
 
 One scenario holds every case; one `dbt build` checks them all against hand-written
 expectations in the table below.
@@ -480,7 +480,7 @@ CASES: list[tuple] = [
     ),
 ]
 
-# Parsed instants of the valid odd-but-legal timestamp forms (SPEC 8).
+# Parsed instants of the valid odd-but-legal timestamp forms (rules 8).
 ODD_TIMESTAMPS = [
     ("space and offset", "2026-01-10 10:00:00+02:00", datetime(2026, 1, 10, 8, 0)),
     ("lower-case t and z", "2026-01-10t10:00:00z", datetime(2026, 1, 10, 10, 0)),

@@ -1,9 +1,9 @@
 """The SQL comparison text of JSON numbers (macros/parsing.sql `json_value_text`) against the
-reference's canonical form (SPEC 8), on many generated number literals in one query.
+reference's canonical form (rules 8), on many generated number literals in one query.
 
 `json_value_text` takes a fast path (fmt's general format) when a number prints without an
 exponent and the long way otherwise: the literals span both, with every spelling of a number
-SPEC 8 allows (exponents, trailing zeros, signs, -0).
+rules 8 allows (exponents, trailing zeros, signs, -0).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import duckdb
 from dbt_runner import DBT, PROJECT_DIR
 from reference.values import canonical_text, loads_strict
 
-# SPEC 8: JSON numbers are exact to 15 significant digits
+# Rules 8: JSON numbers are exact to 15 significant digits
 DIGITS = 15
 
 

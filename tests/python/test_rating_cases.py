@@ -1,9 +1,9 @@
-"""Rating core (SPEC 4.3-4.8, 7, 8): hand-computed end-to-end cases.
+"""Rating core (rules 4.3-4.8, 7, 8): hand-computed end-to-end cases.
 
 One scenario folder holds every case (each with its own customers, contracts, rate cards,
 metrics and products, and its own event types so no event can reach another case's metric);
 one `dbt build` at a pinned as_of checks them all. Every expected number below is worked out
-by hand from SPEC.md, with the arithmetic in a comment next to it.
+by hand from docs/billing-rules.md, with the arithmetic in a comment next to it.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def ev(
 
 
 # --------------------------------------------------------------------------------------------
-# Case 1: SPEC section 7 pricing (without the commit: drawdown is a later layer)
+# Case 1: rules section 7 pricing (without the commit: drawdown is a later layer)
 # --------------------------------------------------------------------------------------------
 
 c1 = account("c1", card="R1")
@@ -343,7 +343,7 @@ AGGREGATION_EVENTS = [
     ("c3-max-2", "c3_max", {"v": 3}, ("P3_MAX", "USAGE", N, D(0), D(10), D(0))),
     ("c3-max-3", "c3_max", {"v": 8}, ("P3_MAX", "USAGE", N, D(3), D(10), D(30))),
     # UNIQUE of user: distinct counts 1, 2, 2, 3, 3 -> quantities 1, 1, 0, 1, 0; x 7
-    # (JSON number 5 and string "5" compare equal as text, SPEC 8)
+    # (JSON number 5 and string "5" compare equal as text, rules 8)
     ("c3-uniq-1", "c3_unique", {"user": "u1"}, ("P3_UNIQUE", "USAGE", N, D(1), D(7), D(7))),
     ("c3-uniq-2", "c3_unique", {"user": "u2"}, ("P3_UNIQUE", "USAGE", N, D(1), D(7), D(7))),
     ("c3-uniq-3", "c3_unique", {"user": "u1"}, ("P3_UNIQUE", "USAGE", N, D(0), D(7), D(0))),

@@ -1,4 +1,5 @@
-"""Hand-computed cases proving the reference rater (tests/python/reference) follows SPEC.md.
+"""Hand-computed cases proving the reference rater (tests/python/reference) follows
+docs/billing-rules.md.
 
 Every expected value is worked out by hand in the test, with the arithmetic in a comment; the
 reference is then trusted by the differential tests that compare it with the dbt marts.
@@ -26,7 +27,7 @@ D = Decimal
 
 
 # ---------------------------------------------------------------------------------------------
-# Scenario builders (Metronome-shaped objects, SPEC section 3)
+# Scenario builders (Metronome-shaped objects, rules section 3)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -252,7 +253,7 @@ def utc(text: str) -> datetime:
 
 
 # ---------------------------------------------------------------------------------------------
-# SPEC section 7: the worked example (pricing, drawdown, invoice)
+# Rules section 7: the worked example (pricing, drawdown, invoice)
 # ---------------------------------------------------------------------------------------------
 
 TOKEN_TIERS = [{"size": 10, "price": 200}, {"price": 100}]
@@ -326,7 +327,7 @@ def test_section7_rated_row_fields(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Value rules (SPEC section 8)
+# Value rules (rules section 8)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -401,7 +402,7 @@ def test_month_steps_count_from_the_anchor():
 
 
 # ---------------------------------------------------------------------------------------------
-# Billing periods (SPEC 4.5)
+# Billing periods (rules 4.5)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -502,7 +503,7 @@ def test_weekly_periods(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Aggregations (SPEC 4.6), conversion and rounding (SPEC 4.7)
+# Aggregations (rules 4.6), conversion and rounding (rules 4.7)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -680,7 +681,7 @@ def test_rounding_adjustment_uses_the_rate_in_force_at_the_last_event(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Tiers (SPEC 4.8)
+# Tiers (rules 4.8)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -759,7 +760,7 @@ def test_pricing_group_values_split_units_and_pick_the_most_specific_rate(tmp_pa
 
 
 # ---------------------------------------------------------------------------------------------
-# Ingest, dedupe and outcomes (SPEC 4.1-4.4, 6)
+# Ingest, dedupe and outcomes (rules 4.1-4.4, 6)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1032,7 +1033,7 @@ def test_unique_needs_the_key_and_non_usage_products_are_not_rated(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Finalization (SPEC 5, PERIOD_FINALIZED)
+# Finalization (rules 5, PERIOD_FINALIZED)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1076,7 +1077,7 @@ def test_period_finalized_only_fails_the_finalized_target(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Overrides (SPEC 4.8)
+# Overrides (rules 4.8)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1219,7 +1220,7 @@ def test_override_window_and_multiplier_rounding(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Drawdown (SPEC 4.9) and invoice effect (SPEC 4.10)
+# Drawdown (rules 4.9) and invoice effect (rules 4.10)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1385,10 +1386,10 @@ def test_rated_rows_reconcile_with_period_aggregates(
         result = run(Path(folder), s)
     assert {o.outcome for o in result.outcomes} == {"RATED"}
     (line,) = usage_lines(result)
-    # SPEC 5: rated amounts add up to the USAGE line (tolerance 1e-6); quantities exactly.
+    # Rules 5: rated amounts add up to the USAGE line (tolerance 1e-6); quantities exactly.
     assert abs(sum(r.amount for r in result.rated) - line.amount) <= D("1e-6")
     assert sum(r.quantity for r in result.rated) == line.quantity
-    # SPEC 4.9: a segment covers between 0 and its amount; covered lines mirror coverage.
+    # Rules 4.9: a segment covers between 0 and its amount; covered lines mirror coverage.
     covered = sum(r.amount for r in result.rated if r.balance_id is not None)
     assert 0 <= covered <= (commit or 0)
     applied = sum(x.amount for x in result.invoice_lines if x.line_type == "COMMIT")

@@ -1,4 +1,4 @@
-"""Spend rollups (SPEC 5): the spend_rollup macro and the rpt_ views against sums computed in
+"""Spend rollups (rules 5): the spend_rollup macro and the rpt_ views against sums computed in
 Python from the rated events marts' rows.
 
 One `dbt build` of a small scenario (two customers, a tiered and a flat product, a prepaid
@@ -222,7 +222,7 @@ def events() -> list[dict]:
                 parse_utc(stamp(month, day, hour, minute, i % 50)) + timedelta(minutes=2),
             )
         )
-    # repeated keys: the last one wins (SPEC 8), in rating and in rollups alike
+    # repeated keys: the last one wins (rules 8), in rating and in rollups alike
     for i, text in enumerate(
         [
             '{"tokens": 4000, "region": "us", "model": "small", "region": "eu", "sp ace": 1}',
@@ -263,7 +263,7 @@ def warehouse(tmp_path_factory) -> DbtRun:
 
 
 def canonical_number(text: str) -> str:
-    """SPEC 8's comparison text of a JSON number (exact for the scenario's small values)."""
+    """The comparison text (rules 8) of a JSON number (exact for the scenario's small values)."""
     value = Decimal(text).normalize()
     return format(value, "f") if value != value.to_integral() else str(int(value))
 

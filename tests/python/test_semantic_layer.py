@@ -1,4 +1,4 @@
-"""The semantic layer (SPEC 5): MetricFlow semantic models and metrics over the rated events,
+"""The semantic layer (rules 5): MetricFlow semantic models and metrics over the rated events,
 queried with `mf` (dbt-metricflow) against a warehouse built from the rollups scenario, and
 compared with sums computed in Python from the marts' rows.
 

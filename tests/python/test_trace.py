@@ -1,4 +1,4 @@
-"""scripts/trace.py and the trace_transaction macro: SPEC 7's e2 from raw record to invoice
+"""scripts/trace.py and the trace_transaction macro: e2 of rules 7 from raw record to invoice
 (expected rows written by hand), a duplicate, and an errored event; what the command line says
 for an unknown id, a missing warehouse and one a running build holds."""
 
@@ -56,7 +56,7 @@ def test_trace_of_spec_section_7_e2(warehouse):
         lines = connection.execute(trace_script.LINES_SQL, ["k7-e2"]).fetchall()
         invoices = connection.execute(trace_script.INVOICES_SQL, ["k7-e2", "k7-e2"]).fetchall()
         printed = trace_script.trace(connection, "k7-e2")
-    # product, component, tier, quantity, unit price, amount, coverage, segment (SPEC 7)
+    # product, component, tier, quantity, unit price, amount, coverage, segment (rules 7)
     assert [row[2:10] for row in rated] == [
         ("k7-p", "USAGE", 1, D("3.5"), D(200), D(700), "PREPAID_COMMIT", "K1-jan"),
         ("k7-p", "USAGE", 1, D("2.5"), D(200), D(500), "OVERAGE", None),

@@ -1,5 +1,5 @@
 -- Per (invoice, product, pricing group values), the rated events add up to the USAGE line
--- computed independently from the period aggregate (SPEC 5): quantity (after rounding) and
+-- computed independently from the period aggregate (rules 5): quantity (after rounding) and
 -- amount, within 1e-6 credit units. Proves that per-event deltas, rounding adjustments and tier
 -- splits telescope to the period total priced through the tiers.
 with

@@ -1,6 +1,6 @@
 -- One row per (balance segment, usage invoice) on which the segment covered rated events: the
 -- amount it covered there (negative when give-backs outweigh coverage). Feeds the ledger's
--- DRAWDOWN entries and the invoices' CREDIT / COMMIT application lines (SPEC 5).
+-- DRAWDOWN entries and the invoices' CREDIT / COMMIT application lines (rules 5).
 with
 
 rated_events as (

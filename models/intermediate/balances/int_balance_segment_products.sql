@@ -1,5 +1,5 @@
 -- One row per (balance segment, product it can pay for): listed by id, carrying a listed tag,
--- or every product when both lists are null (SPEC 4.9). Products of any type count.
+-- or every product when both lists are null (rules 4.9). Products of any type count.
 with
 
 segments as (

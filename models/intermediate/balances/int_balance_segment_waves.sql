@@ -1,4 +1,4 @@
--- One row per balance segment with its drawdown wave (SPEC 4.9 implementation note): 1 + the
+-- One row per balance segment with its drawdown wave (rules 4.9 implementation note): 1 + the
 -- highest wave among higher-ranked segments of the contract whose window and products overlap
 -- its own. Segments of one wave never share a rated row, so each wave is drawn in one
 -- set-based pass. Computed by relaxing `max_drawdown_waves` + 1 times: a wave above the maximum

@@ -1,5 +1,5 @@
 -- One row per access-schedule segment of a contract's prepaid commits, postpaid commits and
--- credits (SPEC 4.9), with what it applies to and its one global rank within the contract:
+-- credits (rules 4.9), with what it applies to and its one global rank within the contract:
 -- priority (nulls last); credits, then prepaid, then postpaid commits; fewer applicable
 -- products ("every product" after any explicit list); earlier ending_before; earlier
 -- starting_at; segment id.

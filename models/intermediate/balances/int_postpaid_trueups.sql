@@ -1,4 +1,4 @@
--- One row per postpaid commit segment whose true-up is due by as_of (SPEC 4.10): the unspent
+-- One row per postpaid commit segment whose true-up is due by as_of (rules 4.10): the unspent
 -- remainder (segment amount - all it covered, if positive) is billed as a POSTPAID_TRUEUP line
 -- at t = the earlier of the segment's and the contract's ending_before, on the usage invoice of
 -- the period with start < t <= end. When no period of the contract holds t (a segment that

@@ -1,4 +1,4 @@
--- One row per part of a rated event that balance segments covered (SPEC 4.9): a part per
+-- One row per part of a rated event that balance segments covered (rules 4.9): a part per
 -- segment that covered some of the row (in segment rank order) and the uncovered remainder,
 -- OVERAGE, last. A rated event no segment covered is one whole part: it has no row here, and
 -- int_rated_events takes it from int_usage_rated as it is, so the split's windows and joins

@@ -1,8 +1,8 @@
--- One row per rated event after commits and credits (SPEC 4.9): every rated row of
+-- One row per rated event after commits and credits (rules 4.9): every rated row of
 -- int_usage_rated, or, when balance segments covered it, its parts from int_rated_event_parts
 -- (covered parts in segment rank order, OVERAGE last). `rated_event_id` of a part adds its
 -- segment to the whole row's id. Invoices already recorded as finalized by an earlier run are
--- not here: they keep their recorded rows (SPEC 5), whatever the configuration says now, which
+-- not here: they keep their recorded rows (rules 5), whatever the configuration says now, which
 -- int_rated_events_with_history adds back for the models that need all history; this table
 -- holds only what this run rates, so a daily run never copies history (docs block
 -- `daily_refresh`).

@@ -1,6 +1,6 @@
 -- One row per rated event after commits and credits, of every invoice: what this run rated
 -- (int_rated_events) and the rows of invoices earlier runs finalized, as recorded
--- (int_recorded_rated_events, SPEC 5). A view, so history is read where it is needed (the
+-- (int_recorded_rated_events, rules 5). A view, so history is read where it is needed (the
 -- ledger's drawdowns, balances, margin) and never copied.
 {{ config(materialized='view') }}
 

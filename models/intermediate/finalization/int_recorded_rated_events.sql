@@ -1,5 +1,5 @@
 -- One row per rated event already written to fct_rated_events_finalized by an earlier run
--- (SPEC 5): finalized history as published, in int_rated_events' columns. Later runs take these rows as they are, whatever
+-- (rules 5): finalized history as published, in int_rated_events' columns. Later runs take these rows as they are, whatever
 -- the configuration says now, and open periods draw balances down from what they consumed.
 -- A view over the published table: history is read, never copied.
 {{ config(materialized='view') }}

@@ -1,7 +1,7 @@
 -- One row per rated event a unit cost applies to (margin reports; never billing): the cost of
 -- its quantity. A unit cost applies when it is for the rated event's product, its window holds
 -- the event's timestamp, and every key of its dimension_values equals the event's property
--- (compared as text by SPEC 8); of several, the most specific (most keys) wins, then the
+-- (compared as text by rules 8); of several, the most specific (most keys) wins, then the
 -- earliest line of unit_costs.jsonl.
 -- Incremental, so a daily run costs only what it rates (docs block `daily_refresh`): a
 -- finalized rated event never changes, so its cost stands until unit_costs.jsonl changes. The
@@ -100,7 +100,7 @@ costed_rated_events as (
 ),
 
 duplicate_key_entries as (
-    -- the last occurrence of a repeated key wins (SPEC 8)
+    -- the last occurrence of a repeated key wins (rules 8)
     select
         rated_events_with_duplicate_keys.rated_event_id,
         unnested.dimension_key,

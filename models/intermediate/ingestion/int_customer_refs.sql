@@ -1,5 +1,5 @@
 -- One row per value an event may carry as customer_id: every customer id, and every ingest
--- alias that is not also some customer's id (SPEC 8: an id wins over another's alias).
+-- alias that is not also some customer's id (rules 8: an id wins over another's alias).
 with
 
 customers as (

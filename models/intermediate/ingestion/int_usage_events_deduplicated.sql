@@ -1,4 +1,4 @@
--- One row per accepted event (SPEC 4.2): a DUPLICATE when the previous accepted event with the
+-- One row per accepted event (rules 4.2): a DUPLICATE when the previous accepted event with the
 -- same transaction_id was received at most `dedupe_window_days` before it. Each copy is
 -- compared with the one just before it, so a chain of re-sends stays duplicate.
 -- Narrow on purpose: only the receipt-order keys and the verdict; the event's other columns stay

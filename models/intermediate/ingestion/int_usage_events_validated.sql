@@ -1,5 +1,5 @@
--- One row per raw event received by as_of (SPEC 4.1) that this run must decide, with the
--- ingestion-level error code of the first check it fails (SPEC 6 order), or null when it is
+-- One row per raw event received by as_of (rules 4.1) that this run must decide, with the
+-- ingestion-level error code of the first check it fails (rules 6 order), or null when it is
 -- accepted for deduplication. On a daily run that keeps earlier outcomes (docs block
 -- `daily_refresh`), "must decide" means: received since the previous run, or timestamped in a
 -- billing period the previous run had not finalized; the other copies of those events'

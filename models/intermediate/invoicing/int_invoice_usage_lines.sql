@@ -1,6 +1,6 @@
 -- One row per USAGE invoice line: (usage invoice, product, pricing group values) with the
 -- period quantity after rounding and its amount, computed from PERIOD AGGREGATES, not from the
--- rated events (SPEC 5), so that the two can reconcile. The period is cut into stretches of
+-- rated events (rules 5), so that the two can reconcile. The period is cut into stretches of
 -- constant effective rate (a rate or override change mid-period starts a new stretch); each
 -- stretch is priced through the tiers from the period-to-date quantity where it starts to where
 -- it ends, the last one up to the rounded period total. The unit's events and their aggregation
@@ -198,7 +198,7 @@ stretch_ranges as (
 ),
 
 rounded as (
-    -- the last stretch runs up to the rounded period total (SPEC 4.7)
+    -- the last stretch runs up to the rounded period total (rules 4.7)
     select
         stretch_ranges.*,
         case

@@ -1,4 +1,4 @@
--- One row per invoice-schedule item of a prepaid commit (SPEC 4.10): its own SCHEDULED invoice,
+-- One row per invoice-schedule item of a prepaid commit (rules 4.10): its own SCHEDULED invoice,
 -- DRAFT until as_of reaches the item's timestamp and FINALIZED from then on.
 with
 

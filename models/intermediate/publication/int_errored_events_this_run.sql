@@ -1,5 +1,5 @@
 -- One row per event with outcome ERRORED received in (as_of - errored_events_lookback_days,
--- as_of] (SPEC 5): its error code (the first in SPEC 6 order) and a readable detail naming the
+-- as_of] (rules 5): its error code (the first in rules 6 order) and a readable detail naming the
 -- field, customer, metric, product or period at fault.
 -- This run's rows of fct_errored_events, like fct_event_outcomes (docs block `daily_refresh`):
 -- a daily run that keeps earlier outcomes writes the errored events received since the

@@ -1,6 +1,6 @@
--- One row per raw event received by as_of (SPEC 5): its single outcome, RATED, NOT_BILLABLE,
+-- One row per raw event received by as_of (rules 5): its single outcome, RATED, NOT_BILLABLE,
 -- DUPLICATE or ERRORED, and the ids that lead to its rated events, the copy it duplicates, or
--- its error: the code (the first in SPEC 6 order) and a readable detail naming the field,
+-- its error: the code (the first in rules 6 order) and a readable detail naming the field,
 -- customer, metric, product or period at fault, kept for as long as the outcome (the errored
 -- events mart shows only the lookback window). Nothing is silently lost: the row count
 -- equals the raw events received by as_of.

@@ -1,11 +1,11 @@
--- One row per invoice line item (SPEC 5): on usage invoices, USAGE lines per (product, pricing
+-- One row per invoice line item (rules 5): on usage invoices, USAGE lines per (product, pricing
 -- group values) computed from period aggregates, one negative CREDIT or COMMIT application
 -- line per (invoice, balance) equal to minus what its segments covered there (postpaid
 -- coverage has no line), and POSTPAID_TRUEUP lines; on SCHEDULED invoices, one
--- COMMIT_PURCHASE line per prepaid commit invoice-schedule item (SPEC 4.10).
+-- COMMIT_PURCHASE line per prepaid commit invoice-schedule item (rules 4.10).
 -- This run's rows of fct_invoice_line_items: the lines of every draft invoice and of the
 -- invoices it finalizes. Finalized line items are written once and then kept as recorded
--- (SPEC 5); publishing replaces the published draft lines with these rows.
+-- (rules 5); publishing replaces the published draft lines with these rows.
 with
 
 periods as (

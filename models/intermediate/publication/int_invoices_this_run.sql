@@ -1,9 +1,9 @@
--- One row per invoice (SPEC 5): a USAGE invoice for every billing period of a contract that
+-- One row per invoice (rules 5): a USAGE invoice for every billing period of a contract that
 -- has started by as_of, plus any later period already holding rated events, and a SCHEDULED
 -- invoice per prepaid commit invoice-schedule item. The total is the sum of its line items (0
 -- for an invoice without lines).
 -- This run's rows of fct_invoices: every draft invoice and the invoices it finalizes. Finalized
--- invoices are written once and then kept as recorded (SPEC 5: a finalized invoice never
+-- invoices are written once and then kept as recorded (rules 5: a finalized invoice never
 -- changes, even when configuration does); publishing replaces the published draft invoices
 -- with these rows (macros/publication.sql).
 with

@@ -1,4 +1,4 @@
--- One row per rated event this run finalizes (SPEC 5): the rated events of billing periods
+-- One row per rated event this run finalizes (rules 5): the rated events of billing periods
 -- that reached their finalized_at and are not yet recorded, in the mart's columns. Publishing
 -- appends them to fct_rated_events_finalized, which never updates or deletes a row.
 -- int_rated_events already leaves recorded invoices out (they are not rated again); the

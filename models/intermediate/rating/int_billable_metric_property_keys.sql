@@ -1,7 +1,7 @@
 -- One row per (billable metric, property key) that rating reads for events of that metric:
 -- its property filters, its aggregation key, the pricing and presentation group keys of its
 -- products, and every key an override specifier names (specifiers compare event property
--- values, SPEC 4.8). Only these keys are ever extracted from event properties.
+-- values, rules 4.8). Only these keys are ever extracted from event properties.
 with
 
 metrics as (

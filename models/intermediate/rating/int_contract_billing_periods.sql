@@ -1,4 +1,4 @@
--- One row per usage statement period of a contract (SPEC 4.5), from the contract's start up to
+-- One row per usage statement period of a contract (rules 4.5), from the contract's start up to
 -- the period holding as_of + max_future_hours (no event can be later) or the contract's end.
 -- Boundaries fall at 00:00 UTC, counted from the anchor each time (Jan 31 -> Feb 28 -> Mar 31);
 -- the first period starts at the contract's starting_at and the last ends at its ending_before.

@@ -1,7 +1,7 @@
 -- One row per price step of every price definition: a list rate or an OVERWRITE override
 -- (`pricing_id`). A FLAT price is one step with a null tier_index and no bounds; a TIERED price
 -- is one step per tier with bounds [lower_bound, upper_bound) on the period quantity, null
--- meaning unbounded (SPEC 4.8: tier 1 reaches down to -infinity).
+-- meaning unbounded (rules 4.8: tier 1 reaches down to -infinity).
 with
 
 rates as (

@@ -1,4 +1,4 @@
--- One row per (movement, price step it touches) (SPEC 4.8). FLAT: the whole movement at the
+-- One row per (movement, price step it touches) (rules 4.8). FLAT: the whole movement at the
 -- price. TIERED (graduated, reset each period): the part inside tier t is
 -- clamp(to, lo_t, hi_t) - clamp(from, lo_t, hi_t); each non-zero part is its own row. A USAGE
 -- movement of 0 still gets one row of quantity 0 in the tier holding the running quantity

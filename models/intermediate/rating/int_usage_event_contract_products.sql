@@ -1,5 +1,5 @@
 -- One row per (matched event, billable metric, active contract, USAGE product of the metric)
--- (SPEC 4.4), with the billing period the event falls in (SPEC 4.5) and the event's pricing and
+-- (rules 4.4), with the billing period the event falls in (rules 4.5) and the event's pricing and
 -- presentation group values for the product, and the event's ordering key (timestamp,
 -- transaction id, receipt) so that no later step joins the events again for it. A metric that no USAGE product uses yields one
 -- row with a null product_id (it is NO_RATE on that contract).
@@ -61,7 +61,7 @@ with_products as (
 
 final as (
     -- group values: a JSON object of the product's keys, in key order, with the event's values
-    -- (a missing property is a null value, SPEC 4.4)
+    -- (a missing property is a null value, rules 4.4)
     select
         with_products.event_id,
         with_products.billable_metric_id,

@@ -1,6 +1,6 @@
--- One row per raw event received by as_of, with exactly one outcome (SPEC 4.4 outcome rule):
+-- One row per raw event received by as_of, with exactly one outcome (rules 4.4 outcome rule):
 -- RATED if any target rated it; DUPLICATE; NOT_BILLABLE when its customer is known but no
--- metric matched; otherwise ERRORED with the first code, in SPEC 6 order, among its reasons.
+-- metric matched; otherwise ERRORED with the first code, in rules 6 order, among its reasons.
 with
 
 ingestion as (
@@ -23,7 +23,7 @@ target_summary as (
     select
         event_id,
         count(*) filter (where target_status = 'RATED') as rated_target_count,
-        -- the first failing code in SPEC 6 order among the event's targets
+        -- the first failing code in rules 6 order among the event's targets
         case min(
             case target_status
                 when 'NO_RATE' then 1

@@ -1,6 +1,6 @@
 -- One row per kept event with a known customer: `property_values`, a map from each property key
 -- rating reads for the event's type (int_billable_metric_property_keys) to its comparison text
--- (SPEC 8: numbers in canonical form; a JSON null or a missing key maps to null; of duplicate
+-- (rules 8: numbers in canonical form; a JSON null or a missing key maps to null; of duplicate
 -- keys the last wins). Properties are parsed here once, per event, and only for those keys.
 with
 

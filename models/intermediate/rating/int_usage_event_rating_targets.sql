@@ -1,4 +1,4 @@
--- One row per rating target (event, metric, contract, product) with its fate (SPEC 4.4, 6):
+-- One row per rating target (event, metric, contract, product) with its fate (rules 4.4, 6):
 -- the rate that prices it (the most specific effective rate whose pricing group values match;
 -- not entitled = no rate) and `target_status`: RATED, or the reason it is not billed there
 -- (NO_RATE, INVALID_AGGREGATION_VALUE, PERIOD_FINALIZED), checked in that order.

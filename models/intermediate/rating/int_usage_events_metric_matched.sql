@@ -1,6 +1,6 @@
--- One row per (event, billable metric) the event matches (SPEC 4.3): its type passed the
+-- One row per (event, billable metric) the event matches (rules 4.3): its type passed the
 -- event_type_filter and every property filter passes. Carries the aggregation value and
--- whether it is valid for the metric's aggregation type (SPEC 8).
+-- whether it is valid for the metric's aggregation type (rules 8).
 with
 
 candidates as (

@@ -1,6 +1,6 @@
 -- One row per RATED target: the event's quantity as the change it makes to the running period
--- aggregate of its unit (contract, product, pricing group values, billing period), SPEC 4.6,
--- then converted on the running aggregate (SPEC 4.7) so period totals stay exact.
+-- aggregate of its unit (contract, product, pricing group values, billing period), rules 4.6,
+-- then converted on the running aggregate (rules 4.7) so period totals stay exact.
 -- Ordering key: (event timestamp, transaction_id, received_at).
 with
 

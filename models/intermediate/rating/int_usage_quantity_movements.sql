@@ -1,7 +1,7 @@
 -- One row per movement of a unit's period quantity to be priced: each RATED target's USAGE
 -- movement from the running quantity before it to after it, and, for products with quantity
 -- rounding, the unit's ROUNDING_ADJUSTMENT from the period(-to-date) total to its rounded value,
--- attached to the unit's last event and priced at that event's effective rate (SPEC 4.7).
+-- attached to the unit's last event and priced at that event's effective rate (rules 4.7).
 with
 
 quantities as (

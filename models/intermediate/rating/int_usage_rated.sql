@@ -1,4 +1,4 @@
--- One row per rated event before commits and credits (SPEC 4.3-4.8): everything the marts
+-- One row per rated event before commits and credits (rules 4.3-4.8): everything the marts
 -- need about a priced unit of usage. Rated events of one usage event are ordered by
 -- (product_id, component, tier_index), USAGE before ROUNDING_ADJUSTMENT.
 -- `rated_event_id` is derived from content (transaction, receipt, contract, product,

@@ -1,4 +1,4 @@
--- One row per RATED target: the effective rate at the event's timestamp (SPEC 4.8): the list
+-- One row per RATED target: the effective rate at the event's timestamp (rules 4.8): the list
 -- rate, replaced by one applicable OVERWRITE (priority ascending nulls last, later start, id),
 -- else scaled by one applicable MULTIPLIER (LOWEST_MULTIPLIER: multiplier, then as OVERWRITE;
 -- EXPLICIT: as OVERWRITE). `pricing_id` names the tiers used: the rate's or the override's.
@@ -75,7 +75,7 @@ specifier_key_matches as (
         on candidate_specifiers.override_id = specifier_values.override_id
         and candidate_specifiers.specifier_index = specifier_values.specifier_index
     inner join event_properties on candidate_specifiers.event_id = event_properties.event_id
-    -- specifiers compare the event's property values (SPEC 4.8)
+    -- specifiers compare the event's property values (rules 4.8)
     where event_properties.property_values[specifier_values.pricing_group_key] = specifier_values.value_text
     group by
         candidate_specifiers.event_id,

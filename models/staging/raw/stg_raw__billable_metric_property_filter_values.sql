@@ -1,5 +1,5 @@
 -- One row per value listed in a property filter's in_values or not_in_values, as comparison
--- text (SPEC 8: numbers in canonical decimal form).
+-- text (rules 8: numbers in canonical decimal form).
 with
 
 filters as (

@@ -41,7 +41,7 @@ parsed as (
         timestamp_text,
         {{ rfc3339_parts_to_utc('timestamp_parts') }} as event_timestamp,
         properties_text,
-        -- a null properties column is an empty object (SPEC 8)
+        -- a null properties column is an empty object (rules 8)
         properties_text is null or {{ is_json_object('properties_text') }} as has_object_properties,
         received_at,
         {{ is_blank('transaction_id') }} as is_missing_transaction_id,

@@ -43,7 +43,7 @@ final as (
         has_tiers,
         tiers,
         pricing_group_values,
-        -- how specific the rate is: the number of pricing group keys it names (SPEC 4.4)
+        -- how specific the rate is: the number of pricing group keys it names (rules 4.4)
         coalesce({{ list_length(json_keys('pricing_group_values')) }}, 0) as named_key_count,
         credit_type_id,
         line_number

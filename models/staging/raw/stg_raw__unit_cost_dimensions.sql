@@ -1,5 +1,5 @@
 -- One row per (unit cost, dimension key) its dimension_values name, with the comparison text
--- of the value (SPEC 8: strings as they are, numbers canonical).
+-- of the value (rules 8: strings as they are, numbers canonical).
 with
 
 unit_costs as (

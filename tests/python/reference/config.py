@@ -1,4 +1,4 @@
-"""Billing configuration of SPEC section 3, read from the raw folder's *.jsonl files."""
+"""Billing configuration of rules section 3, read from the raw folder's *.jsonl files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ DEFAULT_CREDIT_TYPE = "USD_CENTS"
 
 @dataclass(frozen=True)
 class PropertyFilter:
-    """SPEC 3 billable_metrics.property_filters item; values held as canonical text (SPEC 8)."""
+    """Rules 3 billable_metrics.property_filters item; values held as canonical text (rules 8)."""
 
     name: str
     exists: bool | None
@@ -25,7 +25,7 @@ class PropertyFilter:
 
 @dataclass(frozen=True)
 class Metric:
-    """SPEC 3 billable_metrics.jsonl."""
+    """Rules 3 billable_metrics.jsonl."""
 
     id: str
     event_types: frozenset[str] | None  # None = every event type
@@ -37,7 +37,7 @@ class Metric:
 
 @dataclass(frozen=True)
 class Product:
-    """SPEC 3 products.jsonl."""
+    """Rules 3 products.jsonl."""
 
     id: str
     type: str
@@ -53,7 +53,7 @@ class Product:
 
 @dataclass(frozen=True)
 class RateCard:
-    """SPEC 3 rate_cards.jsonl."""
+    """Rules 3 rate_cards.jsonl."""
 
     id: str
     fiat_credit_type_id: str
@@ -78,7 +78,7 @@ class RateSpec:
 
 @dataclass(frozen=True)
 class Rate:
-    """SPEC 3 rates.jsonl."""
+    """Rules 3 rates.jsonl."""
 
     index: int  # line number in rates.jsonl (a stable identity)
     rate_card_id: str
@@ -93,7 +93,7 @@ class Rate:
 
 @dataclass(frozen=True)
 class Contract:
-    """SPEC 3 contracts.jsonl."""
+    """Rules 3 contracts.jsonl."""
 
     id: str
     customer_id: str
@@ -108,7 +108,7 @@ class Contract:
 
 @dataclass(frozen=True)
 class Specifier:
-    """SPEC 3 overrides.override_specifiers item; None fields are not given."""
+    """Rules 3 overrides.override_specifiers item; None fields are not given."""
 
     product_id: str | None
     product_tags: frozenset[str] | None
@@ -117,7 +117,7 @@ class Specifier:
 
 @dataclass(frozen=True)
 class Override:
-    """SPEC 3 overrides.jsonl."""
+    """Rules 3 overrides.jsonl."""
 
     id: str
     contract_id: str
@@ -132,7 +132,7 @@ class Override:
 
 @dataclass(frozen=True)
 class Segment:
-    """One access-schedule item of a commit or credit (SPEC 3, 4.9)."""
+    """One access-schedule item of a commit or credit (rules 3, 4.9)."""
 
     balance_id: str
     segment_id: str
@@ -190,7 +190,7 @@ def _rate_spec(obj: dict[str, Any]) -> RateSpec:
 
 
 def _customers(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """SPEC 4.2 / 8 Customers: an id beats an alias of another customer."""
+    """Rules 4.2 / 8 Customers: an id beats an alias of another customer."""
     by_key: dict[str, str] = {}
     for row in rows:
         for alias in row.get("ingest_aliases") or []:
@@ -316,7 +316,7 @@ def _segments(row: dict[str, Any], kind: str) -> list[Segment]:
 
 
 def load_config(raw_path: Path) -> Config:
-    """Read every configuration file of the raw folder (SPEC 3)."""
+    """Read every configuration file of the raw folder (rules 3)."""
 
     def rows(name: str) -> list[dict[str, Any]]:
         return read_jsonl(raw_path / f"{name}.jsonl")

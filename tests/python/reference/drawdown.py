@@ -1,4 +1,4 @@
-"""Commit and credit drawdown of SPEC 4.9 (plain segment-by-segment, event-by-event)."""
+"""Commit and credit drawdown of rules 4.9 (plain segment-by-segment, event-by-event)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class _Entry:
 
 
 def applicable_products(segment: Segment, config: Config) -> frozenset[str] | None:
-    """SPEC 4.9: ids of the products a balance applies to (tags expanded); None = every
+    """Rules 4.9: ids of the products a balance applies to (tags expanded); None = every
     product (both lists null)."""
     ids, tags = segment.applicable_product_ids, segment.applicable_product_tags
     if ids is None and tags is None:
@@ -38,7 +38,7 @@ def applicable_products(segment: Segment, config: Config) -> frozenset[str] | No
 
 
 def can_pay(segment: Segment, config: Config, product_id: str) -> bool:
-    """SPEC 4.9: the product's id is listed or it carries a listed tag (null+null = all)."""
+    """Rules 4.9: the product's id is listed or it carries a listed tag (null+null = all)."""
     ids, tags = segment.applicable_product_ids, segment.applicable_product_tags
     if ids is None and tags is None:
         return True
@@ -49,7 +49,7 @@ def can_pay(segment: Segment, config: Config, product_id: str) -> bool:
 
 
 def rank_key(segment: Segment, config: Config) -> tuple:
-    """SPEC 4.9 global rank: priority (null last); credit < prepaid < postpaid; fewer applicable
+    """Rules 4.9 global rank: priority (null last); credit < prepaid < postpaid; fewer applicable
     products ("every product" last); earlier ending_before; earlier starting_at; segment id."""
     products = applicable_products(segment, config)
     return (
@@ -67,7 +67,7 @@ def rank_key(segment: Segment, config: Config) -> tuple:
 
 
 def split_row(row: RatedRow, parts: list[tuple[Segment | None, Decimal]]) -> list[RatedRow]:
-    """SPEC 4.9: parts in rank order, overage last; quantity_k = R(q*S_k/a) - R(q*S_(k-1)/a)."""
+    """Rules 4.9: parts in rank order, overage last; quantity_k = R(q*S_k/a) - R(q*S_(k-1)/a)."""
     if len(parts) == 1 and parts[0][0] is None:
         return [row]
     result = []
@@ -90,9 +90,9 @@ def split_row(row: RatedRow, parts: list[tuple[Segment | None, Decimal]]) -> lis
 
 
 def apply_drawdown(rows: list[RatedRow], config: Config) -> list[RatedRow]:
-    """SPEC 4.9: each contract's segments, in global rank order, cover the still-uncovered
+    """Rules 4.9: each contract's segments, in global rank order, cover the still-uncovered
     amounts of the rows they can pay for, in row order: part = clamp(C', 0, S) - clamp(C, 0, S).
-    `rows` must be in SPEC 4 row order; returns the rows split into covered parts and overage."""
+    `rows` must be in rules 4 row order; returns the rows split into covered parts and overage."""
     entries = [_Entry(row=row, uncovered=row.amount) for row in rows]
     contracts = {row.contract_id for row in rows}
     for contract_id in sorted(contracts):

@@ -1,4 +1,4 @@
-"""Reading, validating and deduplicating raw events (SPEC 3, 4.1, 4.2, 6, 8)."""
+"""Reading, validating and deduplicating raw events (rules 3, 4.1, 4.2, 6, 8)."""
 
 from __future__ import annotations
 
@@ -29,21 +29,21 @@ class RawEvent:
 
 @dataclass(frozen=True)
 class AcceptedEvent:
-    """An event that passed SPEC 4.1 validation, with its parsed timestamp and properties."""
+    """An event that passed rules 4.1 validation, with its parsed timestamp and properties."""
 
     raw: RawEvent
     timestamp: datetime
     properties: dict[str, Any]
-    values: dict[str, str]  # property -> canonical comparison text (SPEC 8)
+    values: dict[str, str]  # property -> canonical comparison text (rules 8)
 
     @property
     def ordering_key(self) -> tuple[datetime, str, datetime]:
-        """SPEC 4: (timestamp, transaction_id, received_at)."""
+        """Rules 4: (timestamp, transaction_id, received_at)."""
         return (self.timestamp, self.raw.transaction_id, self.raw.received_at)
 
 
 def read_events(raw_path: Path) -> list[RawEvent]:
-    """Every row of every events/*.parquet file, files sorted by name (SPEC 3)."""
+    """Every row of every events/*.parquet file, files sorted by name (rules 3)."""
     rows: list[RawEvent] = []
     for path in sorted((raw_path / "events").glob("*.parquet"), key=lambda p: p.name):
         relative = path.relative_to(raw_path).as_posix()
@@ -67,7 +67,7 @@ def read_events(raw_path: Path) -> list[RawEvent]:
 
 
 def validate(raw: RawEvent, max_backdate_days: int, max_future_hours: int) -> AcceptedEvent | str:
-    """SPEC 4.1 / 6: the accepted event, or the rejection code (MALFORMED_EVENT,
+    """Rules 4.1 / 6: the accepted event, or the rejection code (MALFORMED_EVENT,
     TIMESTAMP_IN_FUTURE, TIMESTAMP_TOO_OLD), in the table's order."""
     if any(is_missing(v) for v in (raw.transaction_id, raw.customer_id, raw.event_type)):
         return "MALFORMED_EVENT"
@@ -88,7 +88,7 @@ def _nulls_last(text: str | None) -> tuple[bool, str]:
 
 
 def dedupe_order_key(event: AcceptedEvent) -> tuple:
-    """SPEC 4.2 order within a transaction_id: received_at, timestamp, properties text,
+    """Rules 4.2 order within a transaction_id: received_at, timestamp, properties text,
     customer_id, event_type (nulls last), then the source position."""
     raw = event.raw
     return (
@@ -103,7 +103,7 @@ def dedupe_order_key(event: AcceptedEvent) -> tuple:
 
 
 def duplicates(accepted: list[AcceptedEvent], window_days: int) -> set[tuple[str, int]]:
-    """SPEC 4.2: (source_file, source_row) of every event received at most `window_days` after
+    """Rules 4.2: (source_file, source_row) of every event received at most `window_days` after
     the previous accepted event of its transaction_id (a chain, exact seconds)."""
     by_transaction: dict[str, list[AcceptedEvent]] = {}
     for event in accepted:

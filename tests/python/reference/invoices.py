@@ -1,4 +1,4 @@
-"""Usage invoice line items of SPEC 4.10 and 5, computed from period aggregates."""
+"""Usage invoice line items of rules 4.10 and 5, computed from period aggregates."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ _APPLICATION_LINE = {"CREDIT": "CREDIT", "PREPAID_COMMIT": "COMMIT"}
 
 
 def price_through_tiers(rate: EffectiveRate, q_from: Decimal, q_to: Decimal) -> Decimal:
-    """Amount of the quantity from q_from to q_to, each tier part R-rounded (SPEC 4.8, 8)."""
+    """Amount of the quantity from q_from to q_to, each tier part R-rounded (rules 4.8, 8)."""
     return sum(
         (r12(part * tier.price) for tier, part in tier_parts(rate, q_from, q_to)), Decimal(0)
     )
 
 
 def usage_line(run: UnitRun) -> InvoiceLine:
-    """SPEC 5: one USAGE line per (contract, period, product, pricing group values): the rounded
+    """Rules 5: one USAGE line per (contract, period, product, pricing group values): the rounded
     period quantity, priced per stretch of constant effective rate from the period-to-date
     quantity where it starts to where it ends; the rounding delta in the last stretch."""
     amount = Decimal(0)
@@ -49,7 +49,7 @@ def usage_line(run: UnitRun) -> InvoiceLine:
 
 
 def application_lines(rows: list[RatedRow]) -> list[InvoiceLine]:
-    """SPEC 5: one CREDIT or COMMIT line per (invoice, balance), minus the amounts covered
+    """Rules 5: one CREDIT or COMMIT line per (invoice, balance), minus the amounts covered
     (postpaid coverage has no line)."""
     totals: dict[tuple, Decimal] = {}
     for row in rows:
@@ -74,7 +74,7 @@ def application_lines(rows: list[RatedRow]) -> list[InvoiceLine]:
 def trueup_lines(
     rows: list[RatedRow], config: Config, as_of: datetime, grace_hours: int
 ) -> list[InvoiceLine]:
-    """SPEC 4.10: an unspent postpaid remainder, due at t = the earlier of the segment's and the
+    """Rules 4.10: an unspent postpaid remainder, due at t = the earlier of the segment's and the
     contract's ending_before, billed on the period with start < t <= end once as_of >= t."""
     contracts = {c.id: c for c in config.contracts}
     lines = []

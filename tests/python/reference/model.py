@@ -1,4 +1,4 @@
-"""Data shapes of the reference rater: its outputs (SPEC 5) and its working records."""
+"""Data shapes of the reference rater: its outputs (rules 5) and its working records."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ GroupValues = tuple[tuple[str, "str | None"], ...]
 
 @dataclass(frozen=True)
 class OutcomeRow:
-    """SPEC 5 fct_event_outcomes: one per raw event with received_at <= as_of."""
+    """Rules 5 fct_event_outcomes: one per raw event with received_at <= as_of."""
 
     source_file: str
     source_row: int
@@ -27,7 +27,7 @@ class OutcomeRow:
 
 @dataclass(frozen=True)
 class RatedRow:
-    """SPEC 5 fct_rated_events_*: one priced, atomic revenue unit."""
+    """Rules 5 fct_rated_events_*: one priced, atomic revenue unit."""
 
     transaction_id: str
     received_at: datetime
@@ -54,7 +54,7 @@ class RatedRow:
 
 @dataclass(frozen=True)
 class InvoiceLine:
-    """SPEC 5 fct_invoice_line_items (USAGE invoices): USAGE, CREDIT, COMMIT, POSTPAID_TRUEUP."""
+    """Rules 5 fct_invoice_line_items (USAGE invoices): USAGE, CREDIT, COMMIT, POSTPAID_TRUEUP."""
 
     contract_id: str
     billing_period_start: datetime
@@ -94,13 +94,13 @@ class Attempt:
 
     @property
     def unit(self) -> tuple[str, str, GroupValues, datetime]:
-        """SPEC 4.6 unit: (contract, product, pricing group values, billing period)."""
+        """Rules 4.6 unit: (contract, product, pricing group values, billing period)."""
         return (self.contract.id, self.product.id, self.group_values, self.period.start)
 
 
 @dataclass(frozen=True)
 class UnitRun:
-    """A unit's events in ordering-key order with their converted running totals (SPEC 4.6-4.7)."""
+    """A unit's events in ordering-key order with their converted running totals (rules 4.6-4.7)."""
 
     attempts: tuple[Attempt, ...]
     totals: tuple[Decimal, ...]  # converted running aggregate after each attempt

@@ -1,4 +1,4 @@
-"""Billing periods of SPEC 4.5 and finalization of SPEC 5."""
+"""Billing periods of rules 4.5 and finalization of rules 5."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _midnight(day: date) -> datetime:
 
 
 def schedule_anchor(contract: Contract) -> date:
-    """SPEC 4.5: the date the schedule's boundaries are counted from.
+    """Rules 4.5: the date the schedule's boundaries are counted from.
 
     FIRST_OF_MONTH: calendar boundaries (WEEKLY: the contract start); CONTRACT_START: the date of
     starting_at; CUSTOM_DATE: billing_anchor_date (the contract start when it is null).
@@ -70,7 +70,7 @@ def _boundary_index(contract: Contract, instant: datetime) -> int:
 
 
 def period_for(contract: Contract, instant: datetime) -> Period:
-    """SPEC 4.5: the period holding `instant`; the first starts at the contract start, the last
+    """Rules 4.5: the period holding `instant`; the first starts at the contract start, the last
     ends at its ending_before."""
     k = _boundary_index(contract, instant)
     start = max(boundary(contract, k), contract.starting_at)
@@ -81,10 +81,10 @@ def period_for(contract: Contract, instant: datetime) -> Period:
 
 
 def finalized_at(period: Period, grace_hours: int) -> datetime:
-    """SPEC 5: a period's finalized_at is its end + grace."""
+    """Rules 5: a period's finalized_at is its end + grace."""
     return period.end + timedelta(hours=grace_hours)
 
 
 def is_finalized(period: Period, as_of: datetime, grace_hours: int) -> bool:
-    """SPEC 5: a period is finalized when as_of >= finalized_at."""
+    """Rules 5: a period is finalized when as_of >= finalized_at."""
     return as_of >= finalized_at(period, grace_hours)

@@ -1,4 +1,4 @@
-"""Rates, overrides and tier arithmetic of SPEC 4.4 and 4.8."""
+"""Rates, overrides and tier arithmetic of rules 4.4 and 4.8."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Tier:
 
 @dataclass(frozen=True)
 class EffectiveRate:
-    """The list rate changed by the applicable override (SPEC 4.8), ready to price."""
+    """The list rate changed by the applicable override (rules 4.8), ready to price."""
 
     rate_type: str
     tiers: tuple[Tier, ...]
@@ -46,14 +46,14 @@ def active_at(starting_at: datetime, ending_before: datetime | None, instant: da
 
 
 def group_values_match(named: tuple[tuple[str, str], ...], values: dict[str, str]) -> bool:
-    """SPEC 4.4 / 4.8: every key named equals the event's value (a missing property never does)."""
+    """Rules 4.4 / 4.8: every key named equals the event's value (a missing property never does)."""
     return all(values.get(key) == text for key, text in named)
 
 
 def select_rate(
     config: Config, contract: Contract, product: Product, values: dict[str, str], t: datetime
 ) -> Rate | None:
-    """SPEC 4.4: the effective rate of the contract's card whose pricing_group_values match,
+    """Rules 4.4: the effective rate of the contract's card whose pricing_group_values match,
     the one naming the most keys winning. The caller checks `entitled`."""
     candidates = [
         rate
@@ -72,7 +72,7 @@ def select_rate(
 
 
 def specifier_matches(spec: Specifier, product: Product, values: dict[str, str]) -> bool:
-    """SPEC 3 overrides: a specifier matches when all of its given fields match."""
+    """Rules 3 overrides: a specifier matches when all of its given fields match."""
     if spec.product_id is not None and spec.product_id != product.id:
         return False
     if spec.product_tags is not None and not (spec.product_tags & product.tags):
@@ -91,7 +91,7 @@ def _priority_key(override: Override) -> tuple:
 def select_override(
     config: Config, contract: Contract, product: Product, values: dict[str, str], t: datetime
 ) -> Override | None:
-    """SPEC 4.8: one applicable OVERWRITE, otherwise one applicable MULTIPLIER, or None."""
+    """Rules 4.8: one applicable OVERWRITE, otherwise one applicable MULTIPLIER, or None."""
     applicable = [
         o
         for o in config.overrides
@@ -114,7 +114,7 @@ def select_override(
 
 
 def build_tiers(spec: RateSpec, multiplier: Decimal | None) -> tuple[Tier, ...]:
-    """Price bands of a rate; a multiplier scales every price (R-rounded, SPEC 8)."""
+    """Price bands of a rate; a multiplier scales every price (R-rounded, rules 8)."""
 
     def price(value: Decimal | None) -> Decimal:
         base = value if value is not None else Decimal(0)
@@ -138,7 +138,7 @@ def build_tiers(spec: RateSpec, multiplier: Decimal | None) -> tuple[Tier, ...]:
 def effective_rate(
     config: Config, contract: Contract, rate: Rate, override: Override | None
 ) -> EffectiveRate:
-    """SPEC 4.8: OVERWRITE replaces the rate; MULTIPLIER multiplies its prices.
+    """Rules 4.8: OVERWRITE replaces the rate; MULTIPLIER multiplies its prices.
 
     credit_type_id = the rate's, else the card's fiat type, else USD_CENTS.
     """
@@ -166,7 +166,7 @@ def clamp(x: Decimal, lo: Decimal | None, hi: Decimal | None) -> Decimal:
 
 
 def tier_parts(rate: EffectiveRate, q_from: Decimal, q_to: Decimal) -> list[tuple[Tier, Decimal]]:
-    """SPEC 4.8 graduated tiers: part_t = clamp(Q', lo_t, hi_t) - clamp(Q, lo_t, hi_t), non-zero
+    """Rules 4.8 graduated tiers: part_t = clamp(Q', lo_t, hi_t) - clamp(Q, lo_t, hi_t), non-zero
     parts only, in tier order. FLAT is the single band (-inf, +inf)."""
     parts = []
     for tier in rate.tiers:
@@ -177,7 +177,7 @@ def tier_parts(rate: EffectiveRate, q_from: Decimal, q_to: Decimal) -> list[tupl
 
 
 def tier_holding(rate: EffectiveRate, q: Decimal) -> Tier:
-    """SPEC 4.8: the tier holding the running total q (a boundary belongs to the upper tier)."""
+    """Rules 4.8: the tier holding the running total q (a boundary belongs to the upper tier)."""
     for tier in rate.tiers:
         if (tier.lo is None or tier.lo <= q) and (tier.hi is None or q < tier.hi):
             return tier

@@ -1,4 +1,4 @@
-"""Reference rater: rates a raw folder from SPEC.md alone (sections 4-6 and 8).
+"""Reference rater: rates a raw folder from docs/billing-rules.md alone (sections 4-6 and 8).
 
 Plain Python and `decimal.Decimal` only; written independently of the dbt models so that
 differential tests can compare the two. Entry point: `rate_folder`.
@@ -37,7 +37,7 @@ from .values import canonical_text, div_r12, numeric_value, r12
 
 __all__ = ["InvoiceLine", "OutcomeRow", "RatedRow", "RatingResult", "rate_folder"]
 
-# SPEC 6: an event with several problems gets the first code in this order.
+# Rules 6: an event with several problems gets the first code in this order.
 ERROR_ORDER = (
     "MALFORMED_EVENT",
     "TIMESTAMP_IN_FUTURE",
@@ -56,12 +56,12 @@ _ROUNDING_MODES = {
 
 
 def group_values(event: AcceptedEvent, keys: tuple[str, ...]) -> GroupValues:
-    """SPEC 4.4: the event's canonical values of `keys` (a missing property is None)."""
+    """Rules 4.4: the event's canonical values of `keys` (a missing property is None)."""
     return tuple((key, event.values.get(key)) for key in keys)
 
 
 def metric_matches(metric: Metric, event: AcceptedEvent) -> bool:
-    """SPEC 4.3 / 8 Property filters: event type filter and all property filters pass."""
+    """Rules 4.3 / 8 Property filters: event type filter and all property filters pass."""
     event_type = event.raw.event_type
     if metric.event_types is not None and event_type not in metric.event_types:
         return False
@@ -79,7 +79,7 @@ def metric_matches(metric: Metric, event: AcceptedEvent) -> bool:
 
 
 def aggregation_value(metric: Metric, event: AcceptedEvent) -> tuple[bool, Decimal | str | None]:
-    """SPEC 6 / 8: (valid, value). COUNT needs nothing; UNIQUE needs the key present (its
+    """Rules 6 / 8: (valid, value). COUNT needs nothing; UNIQUE needs the key present (its
     canonical text); SUM, MAX and LATEST need a numeric value."""
     if metric.aggregation_type == "COUNT":
         return True, None
@@ -100,7 +100,7 @@ def find_attempts(
     as_of: datetime,
     grace_hours: int,
 ) -> tuple[list[Attempt], set[str]]:
-    """SPEC 4.4: the (contract, product) targets the event is rated on, and the reasons the
+    """Rules 4.4: the (contract, product) targets the event is rated on, and the reasons the
     other targets failed (NO_ACTIVE_CONTRACT, NO_RATE, INVALID_AGGREGATION_VALUE,
     PERIOD_FINALIZED)."""
     t = event.timestamp
@@ -155,7 +155,7 @@ def find_attempts(
 
 
 def running_aggregates(aggregation_type: str, values: list[Decimal | str | None]) -> list[Decimal]:
-    """SPEC 4.6: A after each event (COUNT, SUM, MAX, LATEST, UNIQUE); A of no events = 0."""
+    """Rules 4.6: A after each event (COUNT, SUM, MAX, LATEST, UNIQUE); A of no events = 0."""
     result: list[Decimal] = []
     total, maximum = Decimal(0), None
     seen: set[str] = set()
@@ -179,7 +179,7 @@ def running_aggregates(aggregation_type: str, values: list[Decimal | str | None]
 
 
 def convert(product: Product, aggregate: Decimal) -> Decimal:
-    """SPEC 4.7: conversion of a running aggregate, R-rounded (DIVIDE exact, SPEC 8)."""
+    """Rules 4.7: conversion of a running aggregate, R-rounded (DIVIDE exact, rules 8)."""
     factor = product.conversion_factor
     if factor is None:
         return r12(aggregate)
@@ -189,7 +189,7 @@ def convert(product: Product, aggregate: Decimal) -> Decimal:
 
 
 def round_total(product: Product, total: Decimal) -> Decimal:
-    """SPEC 4.7: the period aggregate on the rounding grid (ROUND_UP towards +inf, ROUND_DOWN
+    """Rules 4.7: the period aggregate on the rounding grid (ROUND_UP towards +inf, ROUND_DOWN
     towards -inf, ROUND_HALF_UP halves away from zero); unchanged without rounding."""
     if product.rounding_places is None or product.rounding_method is None:
         return total
@@ -198,7 +198,7 @@ def round_total(product: Product, total: Decimal) -> Decimal:
 
 
 def make_row(attempt: Attempt, component: str, tier: Tier, quantity: Decimal) -> RatedRow:
-    """One rated row: amount = R(quantity x unit price) (SPEC 4.8, 8)."""
+    """One rated row: amount = R(quantity x unit price) (rules 4.8, 8)."""
     event = attempt.event
     return RatedRow(
         transaction_id=event.raw.transaction_id,
@@ -223,7 +223,7 @@ def make_row(attempt: Attempt, component: str, tier: Tier, quantity: Decimal) ->
 
 
 def usage_rows(attempt: Attempt, q_before: Decimal, q_after: Decimal) -> list[RatedRow]:
-    """SPEC 4.8: one USAGE row per tier touched from Q to Q'; a zero quantity gets one row in
+    """Rules 4.8: one USAGE row per tier touched from Q to Q'; a zero quantity gets one row in
     the tier holding the running total."""
     parts = tier_parts(attempt.rate, q_before, q_after)
     if not parts:
@@ -232,7 +232,7 @@ def usage_rows(attempt: Attempt, q_before: Decimal, q_after: Decimal) -> list[Ra
 
 
 def run_unit(attempts: list[Attempt]) -> tuple[UnitRun, list[RatedRow]]:
-    """SPEC 4.6-4.8 for one unit: running quantities, priced rows and the rounding adjustment
+    """Rules 4.6-4.8 for one unit: running quantities, priced rows and the rounding adjustment
     attached to the unit's last event."""
     attempts = sorted(attempts, key=lambda a: a.event.ordering_key)
     product = attempts[0].product
@@ -254,7 +254,7 @@ def run_unit(attempts: list[Attempt]) -> tuple[UnitRun, list[RatedRow]]:
 
 
 def row_order_key(row: RatedRow) -> tuple:
-    """SPEC 4: the event's ordering key, then (product_id, component, tier_index)."""
+    """Rules 4: the event's ordering key, then (product_id, component, tier_index)."""
     return (
         row.event_timestamp,
         row.transaction_id,
@@ -271,7 +271,7 @@ def _outcome(raw: RawEvent, outcome: str, code: str | None = None) -> OutcomeRow
 
 
 def first_code(reasons: set[str]) -> str:
-    """SPEC 6: the first code in the table's order."""
+    """Rules 6: the first code in the table's order."""
     return next(code for code in ERROR_ORDER if code in reasons)
 
 
@@ -284,13 +284,13 @@ def rate_folder(
     max_backdate_days: int = 34,
     max_future_hours: int = 24,
 ) -> RatingResult:
-    """Rate a raw folder (SPEC 3) as of `as_of`: outcomes (SPEC 5, 6), rated rows after
-    drawdown (SPEC 4, 4.9) and usage invoice line items (SPEC 4.10, 5)."""
+    """Rate a raw folder (rules 3) as of `as_of`: outcomes (rules 5, 6), rated rows after
+    drawdown (rules 4, 4.9) and usage invoice line items (rules 4.10, 5)."""
     raw_path = Path(raw_path)
-    # A naive as_of is read as UTC (SPEC 2: as_of is a UTC moment).
+    # A naive as_of is read as UTC (rules 2: as_of is a UTC moment).
     as_of = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
     config = load_config(raw_path)
-    # SPEC 4.1: received after as_of = does not exist yet (a null received_at never arrived).
+    # Rules 4.1: received after as_of = does not exist yet (a null received_at never arrived).
     raws = [
         e for e in read_events(raw_path) if e.received_at is not None and e.received_at <= as_of
     ]

@@ -1,4 +1,4 @@
-"""Value rules of SPEC section 8: timestamps, JSON, canonical comparison text, numbers, rounding."""
+"""Value rules (rules section 8): timestamps, JSON, canonical comparison text, numbers, rounding."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ _BLANK = re.compile(r"[ \t\n\r\f\v]*")
 
 
 def parse_rfc3339(text: str | None) -> datetime | None:
-    """SPEC 8 Timestamps: strict RFC 3339 with a zone; fraction truncated to microseconds.
+    """Rules 8 Timestamps: strict RFC 3339 with a zone; fraction truncated to microseconds.
 
     Returns an aware UTC datetime, or None when the text is unparseable (MALFORMED_EVENT).
     """
@@ -54,7 +54,7 @@ def parse_rfc3339(text: str | None) -> datetime | None:
 
 
 def parse_config_time(value: Any) -> datetime | None:
-    """A configuration timestamp (SPEC 3: UTC ISO-8601); a bare date means 00:00 UTC."""
+    """A configuration timestamp (rules 3: UTC ISO-8601); a bare date means 00:00 UTC."""
     if value is None:
         return None
     text = str(value)
@@ -68,7 +68,7 @@ def parse_config_time(value: Any) -> datetime | None:
 
 
 def is_missing(value: str | None) -> bool:
-    """SPEC 8 Missing: null, empty or blank (ASCII whitespace only)."""
+    """Rules 8 Missing: null, empty or blank (ASCII whitespace only)."""
     return value is None or _BLANK.fullmatch(value) is not None
 
 
@@ -82,7 +82,7 @@ def loads_strict(text: str) -> Any:
 
 
 def parse_properties(text: str | None) -> dict[str, Any] | None:
-    """SPEC 8 Properties: null column = {}; a non-object or invalid JSON = None (MALFORMED_EVENT).
+    """Rules 8 Properties: null column = {}; a non-object or invalid JSON = None (MALFORMED_EVENT).
 
     Properties whose value is JSON null are absent; of duplicate keys the last wins.
     """
@@ -98,7 +98,7 @@ def parse_properties(text: str | None) -> dict[str, Any] | None:
 
 
 def canonical_number(number: Decimal) -> str:
-    """SPEC 8 Comparing values: a number in canonical decimal form (`5e0`, `5.0` -> `5`)."""
+    """Rules 8 Comparing values: a number in canonical decimal form (`5e0`, `5.0` -> `5`)."""
     if number.is_zero():
         return "0"
     if abs(number.adjusted()) > _MAX_PLAIN_EXPONENT:
@@ -110,7 +110,7 @@ def canonical_number(number: Decimal) -> str:
 
 
 def canonical_text(value: Any) -> str:
-    """SPEC 8 comparison text of a JSON value (string as is, number canonical, bool lower case).
+    """Rules 8 comparison text of a JSON value (string as is, number canonical, bool lower case).
 
     Nested arrays/objects (outside the contract) compare by compact JSON text.
     """
@@ -140,7 +140,7 @@ def _json_item(value: Any) -> str:
 
 
 def numeric_value(value: Any) -> Decimal | None:
-    """SPEC 8 Numeric: a JSON number or a plain-decimal string with |v| < 10^26, else None.
+    """Rules 8 Numeric: a JSON number or a plain-decimal string with |v| < 10^26, else None.
 
     The value is stored R-rounded to 12 decimals.
     """
@@ -158,7 +158,7 @@ def numeric_value(value: Any) -> Decimal | None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """A configuration number: JSON number or a string holding a decimal (SPEC 3)."""
+    """A configuration number: JSON number or a string holding a decimal (rules 3)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -167,7 +167,7 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def r12(number: Decimal) -> Decimal:
-    """SPEC 8 R: round half away from zero to 12 decimal places."""
+    """Rules 8 R: round half away from zero to 12 decimal places."""
     return number.quantize(_STORAGE_QUANTUM, rounding=ROUND_HALF_UP)
 
 

@@ -2,8 +2,8 @@
 marts as on DuckDB, row for row, decimals exactly, on a first build and on the next day's
 incremental build (daily refresh: earlier outcomes kept, May finalized by the second run).
 
-One generated raw folder (scripts/generate_data.py: every contract shape, every SPEC section 6
-error code, duplicates, late and future events, configuration with numbers and decimal
+One generated raw folder (scripts/generate_data.py: every contract shape, every error code
+of rules section 6, duplicates, late and future events, configuration with numbers and decimal
 strings) is built on each engine; every mart is compared; then one more day of events arrives
 and both warehouses build again at as_of + 1 day, and every mart is compared again. Spark's
 tables are plain Parquet files, read here with DuckDB, so the comparison needs no Spark session.
