@@ -1601,11 +1601,12 @@ def timestamp_arg(text: str) -> datetime:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=(
-            "Write sample raw input for the rated events warehouse (docs/billing-rules.md, section 3): "
-            "events/events-NNNNN.parquet plus one JSONL file per configuration object. "
+            "Write sample raw input for the rated events warehouse (rules section 3 in "
+            "docs/billing-rules.md): events/events-NNNNN.parquet plus one JSONL file per "
+            "configuration object. "
             "Events spread over the --months months before --as-of; a small known fraction is "
-            "bad on purpose (every error code of rules section 6, duplicates, late arrivals, events "
-            "received after --as-of). transaction_id prefixes name each event's intended "
+            "bad on purpose (every error code of rules section 6, duplicates, late arrivals, "
+            "events received after --as-of). transaction_id prefixes name each event's intended "
             "outcome (evt-, dup-, late-, odd-ts-, after-as-of-, malformed-, future-, too-old-, "
             "no-customer-, no-contract-, no-rate-, bad-value-, finalized-). The same arguments "
             "always give byte-identical files."
