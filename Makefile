@@ -23,7 +23,7 @@ run: setup data warehouse-files
 
 ## test: the whole suite (pytest incl. dbt builds of test scenarios, sqlfluff, ruff)
 test: setup
-	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -q --durations=30; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 	$(MAKE) lint
 
 # sqlfluff compiles the project through dbt: an in-memory DuckDB keeps it off the warehouse file
