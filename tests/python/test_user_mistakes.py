@@ -147,11 +147,17 @@ def test_a_malformed_as_of_stops_the_build_naming_it(warehouse):
     assert_unchanged(warehouse)
 
 
+def edit_first_line(path: Path, change) -> None:
+    """Apply `change` to the object on the first line of a JSONL configuration file."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    change(rows[0])
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
 def test_bad_configuration_publishes_nothing(warehouse):
     raw = raw_copy(warehouse, "bad-config")
-    rates = [json.loads(line) for line in (raw / "rates.jsonl").read_text().splitlines()]
-    rates[0]["price"] = 3  # a rate with both price and tiers
-    (raw / "rates.jsonl").write_text("".join(json.dumps(rate) + "\n" for rate in rates))
+    # a rate with both price and tiers
+    edit_first_line(raw / "rates.jsonl", lambda rate: rate.update(price=3))
     run = dbt_build(raw, warehouse["work"], T1)
     assert run.returncode != 0
     assert "bad configuration: rates line 1" in run.output
@@ -177,9 +183,10 @@ def test_a_failed_invariant_publishes_nothing(warehouse):
     # January (finalized) consumed all 15 of the credit segment; lowering it to 10 breaks the
     # invariant that a segment covers what finalized rows already consumed
     raw = raw_copy(warehouse, "lowered-credit")
-    credits = [json.loads(line) for line in (raw / "credits.jsonl").read_text().splitlines()]
-    credits[0]["access_schedule"]["schedule_items"][0]["amount"] = 10
-    (raw / "credits.jsonl").write_text("".join(json.dumps(row) + "\n" for row in credits))
+    edit_first_line(
+        raw / "credits.jsonl",
+        lambda credit: credit["access_schedule"]["schedule_items"][0].update(amount=10),
+    )
     run = dbt_build(raw, warehouse["work"], T1)
     assert run.returncode != 0
     assert "balance segment cr1-s of cr1" in run.output
