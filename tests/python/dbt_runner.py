@@ -130,3 +130,27 @@ def dbt_build(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
     )
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, db_path)
+
+
+def dbt_command(
+    args: list[str], work_dir: Path, db: str | Path = ":memory:", variables: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`dbt <args>` other than a build (parse, compile, show): its target and logs in work_dir,
+    on the warehouse `db` (in memory by default, enough for commands that only parse or
+    compile). Not checked: the caller asserts on the return code and output."""
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+    ]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    env = {**os.environ, "RATED_EVENTS_DB": str(db), "DBT_LOG_PATH": str(work_dir / "logs")}
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    )

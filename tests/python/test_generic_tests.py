@@ -5,12 +5,10 @@ caught without a build."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import duckdb
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, prepare_warehouse
+from dbt_runner import dbt_command
 
 # one dbt compile renders every generic test against a relation named `probe`
 CALLS = {
@@ -23,34 +21,10 @@ SEPARATOR = "/* next test */"
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("generic_tests")
-    prepare_warehouse(root / "warehouse.duckdb")
     inline = f" {SEPARATOR} ".join("{{ " + call + " }}" for call in CALLS.values())
-    completed = subprocess.run(
-        [
-            str(DBT),
-            "compile",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(root / "target"),
-            "--quiet",
-            "--output",
-            "json",
-            "--inline",
-            inline,
-        ],
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "RATED_EVENTS_DB": str(root / "warehouse.duckdb"),
-            "DBT_LOG_PATH": str(root / "logs"),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = dbt_command(
+        ["compile", "--quiet", "--output", "json", "--inline", inline],
+        tmp_path_factory.mktemp("generic_tests"),
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     sql = json.loads(completed.stdout)["compiled"].split(SEPARATOR)

@@ -15,12 +15,10 @@ that no longer matches an edge fails too, so the list stays true.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections import defaultdict
 
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, prepare_warehouse
+from dbt_runner import dbt_command
 
 # the order data flows in; a model may read its own step or an earlier one
 STEPS = (
@@ -62,28 +60,7 @@ WAIVED = {
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("layering")
-    prepare_warehouse(root / "warehouse.duckdb")
-    completed = subprocess.run(
-        [
-            str(DBT),
-            "parse",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(root / "target"),
-        ],
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "RATED_EVENTS_DB": str(root / "warehouse.duckdb"),
-            "DBT_LOG_PATH": str(root / "logs"),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = dbt_command(["parse"], root)
     assert completed.returncode == 0, completed.stdout[-3000:]
     return json.loads((root / "target" / "manifest.json").read_text())
 

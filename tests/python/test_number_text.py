@@ -9,14 +9,12 @@ rules 8 allows (exponents, trailing zeros, signs, -0).
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from dbt_runner import DBT, PROJECT_DIR
+from dbt_runner import dbt_command
 from reference.values import canonical_text, loads_strict
 
 # Rules 8: JSON numbers are exact to 15 significant digits
@@ -25,34 +23,19 @@ DIGITS = 15
 
 def compiled_number_text(tmp_path: Path) -> str:
     """A query of `json_value_text` over the table `numbers`, compiled by dbt."""
-    variables = {"as_of": "2026-01-01T00:00:00Z", "raw_data_path": str(tmp_path / "raw")}
-    result = subprocess.run(
+    result = dbt_command(
         [
-            str(DBT),
             "compile",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--vars",
-            json.dumps(variables),
             "--inline",
             "select literal, {{ json_value_text('json_value') }} as value_text from numbers",
             "--quiet",
             "--output",
             "json",
         ],
-        env={
-            **os.environ,
-            "RATED_EVENTS_DB": ":memory:",
-            "DBT_LOG_PATH": str(tmp_path / "logs"),
-        },
-        capture_output=True,
-        text=True,
-        check=True,
+        tmp_path,
+        variables={"as_of": "2026-01-01T00:00:00Z", "raw_data_path": str(tmp_path / "raw")},
     )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return json.loads(result.stdout)["compiled"]
 
 
