@@ -93,18 +93,7 @@ def build_invocation(
         "DBT_LOG_PATH": str(work_dir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [
-        str(DBT),
-        "build",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--vars",
-        json.dumps(variables),
-    ]
+    command = project_command(["build", "--vars", json.dumps(variables)], work_dir)
     if select:
         # only tests whose every parent is selected: a test that also reads later models
         # would otherwise run against tables this build never made
@@ -138,7 +127,18 @@ def dbt_command(
     """`dbt <args>` other than a build (parse, compile, show): its target and logs in work_dir,
     on the warehouse `db` (in memory by default, enough for commands that only parse or
     compile). Not checked: the caller asserts on the return code and output."""
-    command = [
+    command = project_command(args, work_dir)
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    env = {**os.environ, "RATED_EVENTS_DB": str(db), "DBT_LOG_PATH": str(work_dir / "logs")}
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def project_command(args: list[str], work_dir: Path) -> list[str]:
+    """`dbt <args>` on this project and its profiles, with dbt's target folder in work_dir."""
+    return [
         str(DBT),
         *args,
         "--project-dir",
@@ -148,9 +148,3 @@ def dbt_command(
         "--target-path",
         str(work_dir / "target"),
     ]
-    if variables:
-        command += ["--vars", json.dumps(variables)]
-    env = {**os.environ, "RATED_EVENTS_DB": str(db), "DBT_LOG_PATH": str(work_dir / "logs")}
-    return subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-    )
