@@ -1,6 +1,8 @@
 {#- The column list shared by fct_rated_events_draft and fct_rated_events_finalized (rules 5),
-    with the types their contracts enforce, and the run writing them. -#}
-{% macro rated_events_mart_columns(relation) %}
+    with the types their contracts enforce, and the run writing them: `relation` holds the
+    rated events, `run` the run's one row of int_run_provenance (the caller refs both, so the
+    graph shows them). -#}
+{% macro rated_events_mart_columns(relation, run) %}
 select
     {{ relation }}.rated_event_id,
     {{ relation }}.unsplit_rated_event_id,
@@ -38,7 +40,7 @@ select
     case when {{ relation }}.status = 'FINALIZED' then run.run_invocation_id end as run_invocation_id,
     case when {{ relation }}.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
 from {{ relation }}
-cross join {{ ref('int_run_provenance') }} as run
+cross join {{ run }} as run
 -- BI tools read by customer and time: store rows in that order
 order by {{ relation }}.customer_id, {{ relation }}.event_timestamp, {{ relation }}.rated_event_id
 {% endmacro %}

@@ -5,6 +5,10 @@ with
 rated_events as (
     select * from {{ ref('int_rated_events') }}
     where status = 'DRAFT'
+),
+
+run_provenance as (
+    select * from {{ ref('int_run_provenance') }}
 )
 
-{{ rated_events_mart_columns('rated_events') }}
+{{ rated_events_mart_columns('rated_events', 'run_provenance') }}

@@ -15,10 +15,12 @@
         pre_hook="{% if is_incremental() %}{{ delete_rows_where(this, stale_unit_cost_rows()) }}{% endif %}"
     )
 }}
--- depends_on: {{ ref('int_rated_events') }}
+{#- when earlier runs costed the recorded history with these unit costs: only what this run rates
+    (both refs are taken, so the graph shows both parents) #}
+{%- set rated_events_this_run = ref('int_rated_events') %}
+{%- set rated_events_with_history = ref('int_rated_events_with_history') %}
 {%- set costs_unchanged = is_incremental() and unit_costs_unchanged() %}
-{#- when earlier runs costed the recorded history with these unit costs: only what this run rates #}
-{%- set rated_events_to_cost = ref('int_rated_events' if costs_unchanged else 'int_rated_events_with_history') %}
+{%- set rated_events_to_cost = rated_events_this_run if costs_unchanged else rated_events_with_history %}
 -- Done row by row, without joins of history-sized tables: each rated event meets its product's
 -- unit costs as one list in order of precedence and takes the first that applies.
 with

@@ -9,6 +9,10 @@ rated_events as (
     select * from {{ ref('int_rated_events') }}
     where status = 'FINALIZED'
         and invoice_id not in (select recorded.invoice_id from {{ ref('int_recorded_invoices') }} as recorded)
+),
+
+run_provenance as (
+    select * from {{ ref('int_run_provenance') }}
 )
 
-{{ rated_events_mart_columns('rated_events') }}
+{{ rated_events_mart_columns('rated_events', 'run_provenance') }}
