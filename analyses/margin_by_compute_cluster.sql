@@ -9,7 +9,7 @@ rated_events as (
 ),
 
 costs as (
-    select * from {{ ref('int_rated_event_costs') }}
+    select * from {{ ref('int_rated_events_costed') }}
 )
 
 select

@@ -140,7 +140,7 @@
 {#- round(P / A) for P = Q * S, all non-negative scaled integers given as column names, without
     forming P (it can exceed 128 bits): long division of P written in base B = 10^12 limbs,
     P = Qh*Sh*B^2 + (Qh*Sl + Ql*Sh)*B + Ql*Sl. Exact, and within 128 bits, for Q and S below
-    10^38 and A below 10^24 (amounts below 10^12); int_rated_event_parts divides larger A. -#}
+    10^38 and A below 10^24 (amounts below 10^12); int_rated_events_split divides larger A. -#}
 {% macro scaled_multiply_divide(big_q, big_s, big_a) %}
     {%- set base = "cast(1000000000000 as " ~ big_integer_type() ~ ")" -%}
     {%- set q_high = big_divide(big_q, base) -%}

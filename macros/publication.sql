@@ -152,9 +152,9 @@
 {% macro published_models() %}
     {%- set models = [] -%}
     {%- for node in graph.nodes.values() | sort(attribute='name') -%}
-        {#- stg_raw__events too: a view over the raw files, so that a trace can show the raw record -#}
+        {#- stg_usage__events too: a view over the raw files, so that a trace can show the raw record -#}
         {%- if node.resource_type == 'model' and (node.fqn[1] in ('marts', 'rollups', 'semantic')
-            or node.name == 'stg_raw__events') -%}
+            or node.name == 'stg_usage__events') -%}
             {%- do models.append(node) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -386,7 +386,8 @@
 {% macro published_view_reads_only_published(node) %}
     {%- set published = published_models() | map(attribute='unique_id') | list -%}
     {%- for parent in node.depends_on.nodes -%}
-        {%- if parent not in published and not parent.startswith('source.rated_events.raw.') -%}
+        {%- set reads_raw_files = parent.startswith('source.') and parent.split('.')[2] in ('usage', 'billing') -%}
+        {%- if parent not in published and not reads_raw_files -%}
             {{- return(false) -}}
         {%- endif -%}
     {%- endfor -%}
@@ -400,7 +401,7 @@
     {%- set history = history_marts() -%}
     {{- log('Publishing the build to schema ' ~ published_schema(), info=true) -}}
     {%- do run_query('create database if not exists ' ~ published_schema()) -%}
-    {%- for node in published_models() if node.name != 'stg_raw__events' -%}
+    {%- for node in published_models() if node.name != 'stg_usage__events' -%}
         {%- set target_relation = published_relation(node.name) -%}
         {%- set exists = adapter.get_relation(target_relation.database, target_relation.schema, target_relation.identifier) is not none -%}
         {%- if node.name in history and exists -%}

@@ -3,7 +3,7 @@
     reads its rows. Bad *values* in well-shaped files are never a shape problem: those become
     errored events (events) or named configuration problems (tests/config). -#}
 
-{#- The raw folder, exactly as the sources in _raw__sources.yml read it. -#}
+{#- The raw folder, exactly as the sources `usage` and `billing` read it. -#}
 {% macro raw_input_folder() %}
     {{- return(var('raw_data_path', env_var('RATED_EVENTS_RAW_PATH', 'data/raw')) | string) -}}
 {% endmacro %}
@@ -20,7 +20,7 @@
     ]) -}}
 {% endmacro %}
 
-{#- Pre-hook of stg_raw__events: one statement that raises an error listing every events file
+{#- Pre-hook of stg_usage__events: one statement that raises an error listing every events file
     whose columns break the contract, or does nothing. It reads Parquet footers only (schema
     metadata, never rows), so it costs the same at ten events or ten million.
     Per file (names compared case-insensitively, as DuckDB binds them):
@@ -174,7 +174,7 @@ where problem_count > 0
 {% endmacro %}
 
 {#- A configuration source (`line_number`, `line_text`, `json`: one row per non-blank line, see
-    _raw__sources.yml) as (line_number, json), after checking that every line is one JSON
+    _billing__sources.yml) as (line_number, json), after checking that every line is one JSON
     object by RFC 8259 (the strict rule of `is_json_object`). Otherwise the model fails with
     `bad configuration: <file> line <n> is not valid JSON: <start of the line>` (or "is JSON but
     not an object"), listing the first ten such lines. The source has already dropped blank

@@ -24,7 +24,7 @@ raw_events as (
         || ', timestamp ' || coalesce(timestamp_text, '-') || ', received '
         || cast(received_at as varchar) || ', properties ' || coalesce(properties_text, '-')
             as detail
-    from {{ ref('stg_raw__events') }}
+    from {{ ref('stg_usage__events') }}
     where transaction_id = {{ id_literal }}
 ),
 

@@ -1,5 +1,5 @@
 {#- The hash of the unit costs as staged (every line's fields, in line order): when it differs
-    from the one int_rated_event_costs recorded, every cost is computed again. A scalar
+    from the one int_rated_events_costed recorded, every cost is computed again. A scalar
     subquery, so the model and its pre-hook compare the same expression. -#}
 {% macro unit_costs_hash_sql() %}
     {%- set fields = "coalesce(product_id, '') || '|' || coalesce(cast(dimension_values as " ~ dbt.type_string()
@@ -7,10 +7,10 @@
         ~ "), '') || '|' || coalesce(cast(starting_at as " ~ dbt.type_string()
         ~ "), '') || '|' || coalesce(cast(ending_before as " ~ dbt.type_string() ~ "), '')" -%}
     {{- return("(select coalesce(md5(" ~ dbt.listagg(fields, "'\\n'", 'order by line_number')
-        ~ "), md5('')) from " ~ ref('stg_raw__unit_costs') ~ ")") -}}
+        ~ "), md5('')) from " ~ ref('stg_billing__unit_costs') ~ ")") -}}
 {% endmacro %}
 
-{#- Whether int_rated_event_costs (this) holds costs computed from the unit costs as they are
+{#- Whether int_rated_events_costed (this) holds costs computed from the unit costs as they are
     now: some rows, all with the current hash. Asked when the model compiles, before its
     pre-hook, so the model reads only this run's rated events when they were. An empty table
     (no unit costs until now) or one from before the hash column counts as changed. -#}
@@ -28,7 +28,7 @@
     {{- return(counts[0] > 0 and counts[0] == counts[1]) -}}
 {% endmacro %}
 
-{#- int_rated_event_costs' pre-hook condition: the rows a run computes again (drafts, and every
+{#- int_rated_events_costed' pre-hook condition: the rows a run computes again (drafts, and every
     row costed with other unit costs than the current ones). -#}
 {% macro stale_unit_cost_rows() %}
     {{- return("coalesce(status, '') <> 'FINALIZED' or coalesce(unit_costs_hash, '') <> " ~ unit_costs_hash_sql()) -}}

@@ -87,7 +87,7 @@ def freshness_line(sources_json: Path) -> str:
     if not sources_json.exists():
         return "  raw events freshness     : not checked (dbt source freshness did not run)"
     results = json.loads(sources_json.read_text()).get("results", [])
-    events = [r for r in results if r.get("unique_id", "").endswith(".raw.events")]
+    events = [r for r in results if r.get("unique_id", "").endswith(".usage.events")]
     if not events:
         return "  raw events freshness     : not checked"
     result = events[0]

@@ -28,11 +28,11 @@ if _SCRIPTS not in sys.path:
 
 from _cli import add_db_argument, open_warehouse  # noqa: E402
 
-KNOWN_SQL = "select count(*) > 0 from stg_raw__events where transaction_id = ?"
+KNOWN_SQL = "select count(*) > 0 from stg_usage__events where transaction_id = ?"
 RAW_SQL = """
     select source_file, source_row, transaction_id, customer_ref, event_type, timestamp_text,
         properties_text, received_at
-    from stg_raw__events
+    from stg_usage__events
     where transaction_id = ?
     order by received_at, source_file, source_row
 """

@@ -1,6 +1,6 @@
 {#- Reading the raw folder on engines without dbt-duckdb's `external_location` sources
     (macros/raw_shape.sql holds the DuckDB side). On Spark the on-run-start hook registers
-    the sources of _raw__sources.yml as relations in the `raw` schema: `raw.events`, a view
+    the sources `usage` and `billing` as relations in the `raw` schema: `raw.events`, a view
     over events/*.parquet (file name and row index from Parquet metadata), and one table per
     configuration file with the same columns as on DuckDB (`line_number`, `line_text`,
     `json`, here the line's text: Spark has no JSON type). -#}
@@ -69,7 +69,7 @@
     (per file problems, subfolders and provenance-name clashes are DuckDB-only for now). -#}
 {% macro spark__assert_event_files_match_contract() %}
     {%- if execute -%}
-        {%- set columns = adapter.get_columns_in_relation(source('raw', 'events')) -%}
+        {%- set columns = adapter.get_columns_in_relation(source('usage', 'events')) -%}
         {%- set found = {} -%}
         {%- for column in columns -%}
             {%- do found.update({column.name | lower: column.dtype | lower}) -%}

@@ -16,15 +16,15 @@ ledger as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 commits as (
-    select * from {{ ref('stg_raw__commits') }}
+    select * from {{ ref('stg_billing__commits') }}
 ),
 
 credits as (
-    select * from {{ ref('stg_raw__credits') }}
+    select * from {{ ref('stg_billing__credits') }}
 ),
 
 balance_names as (

@@ -3,15 +3,15 @@
 with
 
 metrics as (
-    select * from {{ ref('stg_raw__billable_metrics') }}
+    select * from {{ ref('stg_billing__billable_metrics') }}
 ),
 
 event_types as (
-    select * from {{ ref('stg_raw__billable_metric_event_types') }}
+    select * from {{ ref('stg_billing__billable_metric_event_types') }}
 ),
 
 property_filters as (
-    select * from {{ ref('stg_raw__billable_metric_property_filters') }}
+    select * from {{ ref('stg_billing__billable_metric_property_filters') }}
 ),
 
 event_type_lists as (

@@ -3,7 +3,7 @@
 with
 
 customers as (
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('stg_billing__customers') }}
 ),
 
 customer_refs as (
@@ -11,7 +11,7 @@ customer_refs as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 alias_lists as (

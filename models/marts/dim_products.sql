@@ -3,7 +3,7 @@
 with
 
 products as (
-    select * from {{ ref('stg_raw__products') }}
+    select * from {{ ref('stg_billing__products') }}
 ),
 
 final as (

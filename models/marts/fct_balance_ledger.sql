@@ -17,7 +17,7 @@ trueups as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 covered_totals as (

@@ -13,7 +13,7 @@ wholes as (
         rated_event_id,
         quantity,
         amount
-    from {{ ref('int_usage_rated') }}
+    from {{ ref('int_rated_events_priced') }}
     where invoice_id not in (select recorded_invoices.invoice_id from recorded_invoices)
 ),
 

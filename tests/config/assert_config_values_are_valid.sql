@@ -10,7 +10,7 @@
                 when aggregation_type <> 'COUNT' and {{ is_blank('aggregation_key') }}
                     then 'aggregation_key is required for ' || aggregation_type
             end as issue
-        from {{ ref('stg_raw__billable_metrics') }}
+        from {{ ref('stg_billing__billable_metrics') }}
     ) as metrics
     where issue is not null
 
@@ -31,7 +31,7 @@
                         or rounding_decimal_places not between 0 and 12)
                     then 'quantity_rounding.decimal_places must be an integer from 0 to 12'
             end as issue
-        from {{ ref('stg_raw__products') }}
+        from {{ ref('stg_billing__products') }}
     ) as products
     where issue is not null
 
@@ -53,7 +53,7 @@
                 when multiplier_override_prioritization not in ('LOWEST_MULTIPLIER', 'EXPLICIT')
                     then 'multiplier_override_prioritization must be LOWEST_MULTIPLIER or EXPLICIT'
             end as issue
-        from {{ ref('stg_raw__contracts') }}
+        from {{ ref('stg_billing__contracts') }}
     ) as contracts
     where issue is not null
 
@@ -79,41 +79,41 @@
                 when override_type not in ('MULTIPLIER', 'OVERWRITE') or override_type is null
                     then 'type must be MULTIPLIER or OVERWRITE'
             end as issue
-        from {{ ref('stg_raw__overrides') }}
+        from {{ ref('stg_billing__overrides') }}
     ) as overrides
     where issue is not null
 
     union all
     select 'commits ' || coalesce(commit_id, '?') || ': type must be PREPAID or POSTPAID' as problem
-    from {{ ref('stg_raw__commits') }}
+    from {{ ref('stg_billing__commits') }}
     where commit_type not in ('PREPAID', 'POSTPAID') or commit_type is null
 
     union all
     select balance_kind || ' ' || coalesce(balance_id, '?') || ': priority is not a number' as problem
     from (
         select 'commits' as balance_kind, commit_id as balance_id, priority, priority_text
-        from {{ ref('stg_raw__commits') }}
+        from {{ ref('stg_billing__commits') }}
         union all
         select 'credits' as balance_kind, credit_id as balance_id, priority, priority_text
-        from {{ ref('stg_raw__credits') }}
+        from {{ ref('stg_billing__credits') }}
     ) as balances
     where priority_text is not null and priority is null
 
     union all
     select 'commits ' || commit_id || ' invoice schedule item ' || cast(item_index as {{ dbt.type_string() }})
         || ': needs a non-negative amount and an RFC 3339 timestamp' as problem
-    from {{ ref('stg_raw__commit_invoice_schedule_items') }}
+    from {{ ref('stg_billing__commit_invoice_schedule_items') }}
     where amount is null or amount < 0 or scheduled_at is null
 
     union all
     select 'rates line ' || cast(line_number as {{ dbt.type_string() }}) || ': entitled must be true or false' as problem
-    from {{ ref('stg_raw__rates') }}
+    from {{ ref('stg_billing__rates') }}
     where entitled_text is not null and entitled_text not in ('true', 'false')
 
     union all
     select 'billable_metrics ' || billable_metric_id || ' property filter ' || cast(filter_index as {{ dbt.type_string() }})
         || ': exists must be true, false or null' as problem
-    from {{ ref('stg_raw__billable_metric_property_filters') }}
+    from {{ ref('stg_billing__billable_metric_property_filters') }}
     where exists_text is not null and exists_text not in ('true', 'false')
 
     union all
@@ -127,9 +127,9 @@
                 when ending_before <= starting_at then 'ending_before is not after starting_at'
             end as issue
         from (
-            select segment_id, amount, starting_at, ending_before from {{ ref('stg_raw__commit_access_segments') }}
+            select segment_id, amount, starting_at, ending_before from {{ ref('stg_billing__commit_access_segments') }}
             union all
-            select segment_id, amount, starting_at, ending_before from {{ ref('stg_raw__credit_access_segments') }}
+            select segment_id, amount, starting_at, ending_before from {{ ref('stg_billing__credit_access_segments') }}
         ) as segments
     ) as checked_segments
     where issue is not null

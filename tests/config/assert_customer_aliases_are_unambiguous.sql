@@ -2,7 +2,7 @@
 {% set problems_sql %}
     select 'ingest alias ' || ingest_alias || ' is listed by customers '
         || {{ ordered_text_agg('customer_id', "', '", distinct=true) }} as problem
-    from {{ ref('stg_raw__customer_ingest_aliases') }}
+    from {{ ref('stg_billing__customer_ingest_aliases') }}
     group by ingest_alias
     having count(distinct customer_id) > 1
 {% endset %}

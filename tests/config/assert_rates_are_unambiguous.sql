@@ -5,11 +5,11 @@
     with
 
     rates as (
-        select * from {{ ref('stg_raw__rates') }}
+        select * from {{ ref('stg_billing__rates') }}
     ),
 
     named_values as (
-        select * from {{ ref('stg_raw__rate_pricing_group_values') }}
+        select * from {{ ref('stg_billing__rate_pricing_group_values') }}
     ),
 
     overlapping_pairs as (

@@ -21,7 +21,7 @@
                 when rates.has_ending_before and rates.ending_before is null then 'ending_before is not RFC 3339'
                 when rates.ending_before <= rates.starting_at then 'ending_before is not after starting_at'
             end as issue
-        from {{ ref('stg_raw__rates') }} as rates
+        from {{ ref('stg_billing__rates') }} as rates
     ) as checked
     where issue is not null
     union all
@@ -32,11 +32,11 @@
                 then 'tiers out of order: every tier but the last needs a positive size'
             else 'tiers out of order: the last tier must not have a size'
         end as problem
-    from {{ ref('stg_raw__rate_tiers') }} as tiers
-    inner join {{ ref('stg_raw__rates') }} as rates on tiers.rate_id = rates.rate_id
+    from {{ ref('stg_billing__rate_tiers') }} as tiers
+    inner join {{ ref('stg_billing__rates') }} as rates on tiers.rate_id = rates.rate_id
     inner join (
         select rate_id, max(tier_index) as tier_count
-        from {{ ref('stg_raw__rate_tiers') }}
+        from {{ ref('stg_billing__rate_tiers') }}
         group by rate_id
     ) as tier_counts on tiers.rate_id = tier_counts.rate_id
     where tiers.tier_price is null
@@ -46,18 +46,18 @@
     select 'rates line ' || cast(rates.line_number as {{ dbt.type_string() }}) || ': pricing_group_values names '
         || named.pricing_group_key || ', which is not in the pricing_group_key of product '
         || rates.product_id as problem
-    from {{ ref('stg_raw__rate_pricing_group_values') }} as named
-    inner join {{ ref('stg_raw__rates') }} as rates on named.rate_id = rates.rate_id
-    inner join {{ ref('stg_raw__products') }} as products on rates.product_id = products.product_id
+    from {{ ref('stg_billing__rate_pricing_group_values') }} as named
+    inner join {{ ref('stg_billing__rates') }} as rates on named.rate_id = rates.rate_id
+    inner join {{ ref('stg_billing__products') }} as products on rates.product_id = products.product_id
     where not {{ list_contains('products.pricing_group_key', 'named.pricing_group_key') }}
     union all
     select 'overrides ' || override_tiers.override_id || ' tier ' || cast(override_tiers.tier_index as {{ dbt.type_string() }})
         || ': overwrite tiers out of order (every tier but the last needs a positive size and all a price)'
         as problem
-    from {{ ref('stg_raw__override_tiers') }} as override_tiers
+    from {{ ref('stg_billing__override_tiers') }} as override_tiers
     inner join (
         select override_id, max(tier_index) as tier_count
-        from {{ ref('stg_raw__override_tiers') }}
+        from {{ ref('stg_billing__override_tiers') }}
         group by override_id
     ) as override_tier_counts on override_tiers.override_id = override_tier_counts.override_id
     where override_tiers.tier_price is null

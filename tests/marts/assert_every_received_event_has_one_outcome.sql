@@ -5,7 +5,7 @@
 with
 
 raw_events as (
-    select * from {{ ref('stg_raw__events') }}
+    select * from {{ ref('stg_usage__events') }}
     where received_at <= {{ as_of_timestamp() }}
         or received_at is null
 ),

@@ -208,7 +208,7 @@ HUGE_PRICE = 6480000000000
 def huge_split() -> Scenario:
     # one rated event of about 8 * 10^25 credit units (near the DECIMAL(38, 12) limit) split by a
     # credit and a prepaid commit: q * S_k overflows 128-bit scaled integers, so the split
-    # quantities need the wide long division of int_rated_event_parts
+    # quantities need the wide long division of int_rated_events_split
     scenario = base("hg", price=HUGE_PRICE)
     scenario.commits.append(
         commit(

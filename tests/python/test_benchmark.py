@@ -32,7 +32,7 @@ def result(events: int, full: float, next_day: float, floor: float):
         events=events,
         when="2026-11-26 12:00 UTC",
         machine="test",
-        full=make(full, 1000.0, 0, [("int_usage_rated", 12.5)]),
+        full=make(full, 1000.0, 0, [("int_rated_events_priced", 12.5)]),
         next_day=make(next_day, 900.0),
         floor=make(floor, 500.0),
         next_day_events=1234,
@@ -44,7 +44,7 @@ def test_report_gives_rates_and_ratios():
     assert "| full build | 40.0 | 25,000 | 1,000 | 0 |" in text
     assert "Full build / floor: **5.0×**" in text
     assert "next-day / full: **0.10**" in text
-    assert "+1,234 events" in text and "int_usage_rated 12.5" in text
+    assert "+1,234 events" in text and "int_rated_events_priced 12.5" in text
 
 
 def test_plot_is_a_png(tmp_path, monkeypatch):

@@ -188,7 +188,11 @@ BROKEN: list[tuple[str, Callable[[Scenario], None], str]] = [
         "duplicate id cust-b",
     ),
     ("duplicate product id", _append("products", lambda s: s.products[0]), "duplicate id p-tokens"),
-    ("missing contract id", _set("contracts", 0, id=None), "stg_raw__contracts line 1: missing id"),
+    (
+        "missing contract id",
+        _set("contracts", 0, id=None),
+        "stg_billing__contracts line 1: missing id",
+    ),
     (
         "rate with price and tiers",
         _set("rates", 1, price=5),

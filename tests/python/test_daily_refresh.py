@@ -34,7 +34,7 @@ MARTS = (
     "fct_deferred_revenue",
     "dim_balances",
     "dim_contracts",
-    "int_rated_event_costs",
+    "int_rated_events_costed",
     # published as a table and as a view: read from the warehouse after the publish
     "rpt_margin_by_dimension",
     "rpt_spend_by_customer_product_day",
@@ -185,7 +185,7 @@ def test_changed_inputs_or_as_of_moving_back_decide_everything_again(days, tmp_p
             assert as_ofs == [(state["run_as_of"],)], label
     # the last run rewrote every outcome under the new setting: as a fresh build would
     full = build(live, tmp_path / "full", DAY_2, dedupe_window_days=20)
-    for model in ("fct_event_outcomes", "fct_errored_events", "int_rated_event_costs"):
+    for model in ("fct_event_outcomes", "fct_errored_events", "int_rated_events_costed"):
         assert mart_rows(run)[model] == mart_rows(full)[model], model
 
 

@@ -4,7 +4,7 @@ Hypothesis generates batches of small valid scenarios (tests/python/strategies.p
 is merged into ONE raw folder (disjoint ids per scenario), built once with `dbt build`, rated
 once by the reference, and compared row by row:
 
-* every event outcome (`int_usage_event_outcomes`): outcome and error_code per
+* every event outcome (`int_usage_events_decided`): outcome and error_code per
   (source_file, source_row);
 * every rated row after commits and credits (`int_rated_events`) against the reference's
   rated rows, drawdown parts included (key: transaction_id, received_at, contract_id,
@@ -73,7 +73,7 @@ select transaction_id, received_at, customer_id, contract_id, billable_metric_id
     coverage, balance_id, balance_segment_id
 from int_rated_events
 """
-OUTCOMES_SQL = "select source_file, source_row, outcome, error_code from int_usage_event_outcomes"
+OUTCOMES_SQL = "select source_file, source_row, outcome, error_code from int_usage_events_decided"
 NUMERIC_FIELDS = ("quantity", "unit_price", "amount")
 EXACT_FIELDS = (
     "customer_id",

@@ -308,14 +308,14 @@ def test_lineage_of_finalized_rated_events_reaches_the_raw_sources(
                 ancestors.add(parent)
                 frontier.append(parent)
     sources = {key for key in ancestors if key.startswith("source.")}
-    assert f"source.{PROJECT}.raw.events" in sources
+    assert f"source.{PROJECT}.usage.events" in sources
     assert upstream >= sources, sorted(sources - upstream)
     # the usage event's path: raw events -> staging -> ingestion -> rating -> balances
     assert {
-        f"model.{PROJECT}.stg_raw__events",
+        f"model.{PROJECT}.stg_usage__events",
         f"model.{PROJECT}.int_usage_events_deduplicated",
-        f"model.{PROJECT}.int_usage_rated",
-        f"model.{PROJECT}.int_rated_usage_covered",
+        f"model.{PROJECT}.int_rated_events_priced",
+        f"model.{PROJECT}.int_rated_events_covered",
     } <= upstream
     # the graph's --select box says what is shown
     selects = [
@@ -361,10 +361,10 @@ def test_mart_page_lists_columns_with_descriptions(
 
 
 def test_drawdown_rule_is_explained_on_the_drawdown_model(browser, docs_url: str):
-    """(c) int_rated_usage_covered's description renders the `drawdown_clamp` docs block."""
+    """(c) int_rated_events_covered's description renders the `drawdown_clamp` docs block."""
     from selenium.webdriver.common.by import By
 
-    open_model(browser, docs_url, "int_rated_usage_covered")
+    open_model(browser, docs_url, "int_rated_events_covered")
     description = words(section_text(browser, "description"))
     assert "How much a segment covers of each rated event (rules section 4.9)." in description
     assert "Never more than the segment holds." in description

@@ -527,7 +527,7 @@ def ingestion_build(tmp_path_factory):
 
 
 def outcome_rows(run) -> dict[tuple[str, int], dict]:
-    rows = run.query_dicts("select * from int_usage_event_ingestion_outcomes")
+    rows = run.query_dicts("select * from int_usage_events_ingested")
     return {(row["source_file"], row["source_row"]): row for row in rows}
 
 
@@ -546,7 +546,7 @@ def test_ingestion_case(ingestion_build, index):
 
 def test_every_received_event_has_exactly_one_outcome(ingestion_build):
     run, locations = ingestion_build
-    rows = run.query("select source_file, source_row from int_usage_event_ingestion_outcomes")
+    rows = run.query("select source_file, source_row from int_usage_events_ingested")
     assert sorted(rows) == sorted(locations[:-1])  # all but the one received after as_of
 
 
@@ -555,8 +555,8 @@ def test_duplicates_point_at_the_kept_copy(ingestion_build):
     rows = run.query(
         """
         select duplicate.transaction_id, kept.received_at
-        from int_usage_event_ingestion_outcomes as duplicate
-        inner join int_usage_event_ingestion_outcomes as kept
+        from int_usage_events_ingested as duplicate
+        inner join int_usage_events_ingested as kept
             on duplicate.duplicate_of_event_id = kept.event_id
         where duplicate.ingestion_outcome = 'DUPLICATE'
         order by duplicate.transaction_id, duplicate.received_at
@@ -575,7 +575,7 @@ def test_duplicates_point_at_the_kept_copy(ingestion_build):
 def test_valid_timestamp_forms_parse_to_utc(ingestion_build, index):
     run, _ = ingestion_build
     parsed = run.query(
-        "select event_timestamp, ingestion_outcome from int_usage_event_ingestion_outcomes "
+        "select event_timestamp, ingestion_outcome from int_usage_events_ingested "
         "where transaction_id = ?",
         [f"odd-{index}"],
     )

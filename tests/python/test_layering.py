@@ -22,7 +22,8 @@ from dbt_runner import PROJECT_DIR, dbt_command
 
 # the order data flows in; a model may read its own step or an earlier one
 STEPS = (
-    "staging/raw",
+    "staging/usage",
+    "staging/billing",
     "staging/recorded",
     "intermediate/run_state",
     "intermediate/configuration",
@@ -40,15 +41,15 @@ STEPS = (
 
 # (parent, child): why the edge is allowed to break a rule
 WAIVED = {
-    ("source:raw.billable_metrics", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.commits", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.contracts", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.credits", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.customers", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.overrides", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.products", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.rate_cards", "int_run_provenance"): "hashes the raw text as received",
-    ("source:raw.rates", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.billable_metrics", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.commits", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.contracts", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.credits", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.customers", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.overrides", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.products", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.rate_cards", "int_run_provenance"): "hashes the raw text as received",
+    ("source:billing.rates", "int_run_provenance"): "hashes the raw text as received",
     # a balance's remaining amount is the ledger's last running balance, never computed twice
     ("fct_balance_ledger", "dim_balances"): "the ledger is the one source of remaining amounts",
 }
@@ -144,7 +145,7 @@ def test_intermediate_models_are_private_wherever_the_graph_allows(manifest):
 MACROS_WITH_REFS = {
     "rollups.sql": "spend_rollup reads the rated-events marts for whichever status it is asked",
     "trace.sql": "trace_transaction reads the marts an auditor traces an event through",
-    "unit_costs.sql": "the unit costs' hash, compared by int_rated_event_costs and its pre-hook",
+    "unit_costs.sql": "the unit costs' hash, compared by int_rated_events_costed and its pre-hook",
 }
 
 

@@ -101,7 +101,7 @@ def test_each_event_gets_the_most_specific_cost(run):
     rows = run.query(
         """
         select rated.transaction_id, costs.cost_per_unit, costs.cost
-        from int_rated_event_costs as costs
+        from int_rated_events_costed as costs
         inner join int_rated_events as rated on costs.rated_event_id = rated.rated_event_id
         order by 1, 3
         """,

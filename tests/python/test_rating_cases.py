@@ -691,7 +691,7 @@ def rated_rows(run, transaction_id: str) -> list[tuple]:
     return run.query(
         """
         select product_id, component, tier_index, quantity, unit_price, amount
-        from int_usage_rated
+        from int_rated_events_priced
         where transaction_id = ?
         order by product_id, component = 'ROUNDING_ADJUSTMENT', tier_index
         """,
@@ -715,7 +715,8 @@ def test_case1_worked_example(run, transaction_id):
 
 def test_case1_worked_example_context(run):
     rows = run.query_dicts(
-        "select * from int_usage_rated where contract_id = 'con-c1' order by event_timestamp"
+        "select * from int_rated_events_priced where contract_id = 'con-c1'"
+        " order by event_timestamp"
     )
     assert {row["billable_metric_id"] for row in rows} == {"M_TOKENS"}
     assert {row["customer_id"] for row in rows} == {"cust-c1"}
@@ -782,7 +783,7 @@ def test_case2_boundary_events_fall_in_the_later_period(
     rows = run.query(
         """
         select contract_id, billing_period_start, billing_period_end, status, quantity, amount
-        from int_usage_rated
+        from int_rated_events_priced
         where transaction_id = ?
         """,
         [transaction_id],
@@ -807,7 +808,8 @@ def test_case4_conversion_exactness(run, transaction_id):
 
 def test_case4_conversion_total_is_exact(run):
     (total,) = run.query(
-        "select sum(quantity), sum(amount) from int_usage_rated where contract_id = 'con-c4'"
+        "select sum(quantity), sum(amount) from int_rated_events_priced"
+        " where contract_id = 'con-c4'"
     )
     # 0.333333333333 + 0.333333333334 + 0.333333333333 = 1; amounts 3 x 1 = 3
     assert total == (D(1), D(3))
@@ -832,7 +834,7 @@ def test_case7_group_values_text(run):
     rows = run.query(
         """
         select transaction_id, pricing_group_values, presentation_group_values
-        from int_usage_rated
+        from int_rated_events_priced
         where contract_id = 'con-c7pg'
         order by transaction_id
         """
@@ -852,7 +854,7 @@ def test_case8_rates(run, transaction_id):
 @pytest.mark.parametrize("transaction_id", list(OUTCOMES))
 def test_case9_outcomes(run, transaction_id):
     rows = run.query(
-        "select outcome, error_code from int_usage_event_outcomes where transaction_id = ?",
+        "select outcome, error_code from int_usage_events_decided where transaction_id = ?",
         [transaction_id],
     )
     assert rows == [OUTCOMES[transaction_id]]
@@ -864,5 +866,5 @@ def test_case9_rated_rows(run, transaction_id):
 
 
 def test_every_event_has_one_outcome(run):
-    rows = run.query("select transaction_id from int_usage_event_outcomes")
+    rows = run.query("select transaction_id from int_usage_events_decided")
     assert sorted(row[0] for row in rows) == sorted(row["transaction_id"] for row in EVENTS)

@@ -123,19 +123,19 @@ def test_tolerated_shapes_build_green_and_keep_every_event(tmp_path: Path) -> No
         ("events/part-other.parquet", "ERRORED", "INVALID_AGGREGATION_VALUE", 2),
     ]
     assert run.query(
-        "select distinct received_at from stg_raw__events"
+        "select distinct received_at from stg_usage__events"
         " where source_file = 'events/part-other.parquet'"
     ) == run.query(
-        "select distinct received_at from stg_raw__events"
+        "select distinct received_at from stg_usage__events"
         " where source_file = 'events/part-a.parquet'"
     )
 
     # configuration lines are numbered as an editor shows them, blank lines included
-    assert run.query("select customer_id from stg_raw__customers order by line_number") == [
+    assert run.query("select customer_id from stg_billing__customers order by line_number") == [
         ("cust-a",),
         ("cust-b",),
     ]
-    assert run.query("select line_number from stg_raw__rates order by line_number") == [
+    assert run.query("select line_number from stg_billing__rates order by line_number") == [
         (1,),
         (4,),
         (6,),
@@ -164,7 +164,7 @@ def test_events_files_with_wrong_columns_fail_naming_file_and_column(tmp_path: P
     run = dbt_build(raw, tmp_path / "work", AS_OF)
     output = error_message(run)
     assert run.returncode == 1, output[-3000:]
-    assert "Runtime Error in model stg_raw__events" in output
+    assert "Runtime Error in model stg_usage__events" in output
     message = next(line for line in output.splitlines() if "bad events files:" in line)
     assert message.strip() == (
         f"Invalid Input Error: bad events files: {raw}/events/2026-01/part-e.parquet is in a"
@@ -212,13 +212,13 @@ def test_configuration_lines_that_are_not_json_objects_fail_naming_the_line(tmp_
     run = dbt_build(raw, tmp_path / "work", AS_OF)
     output = error_message(run)
     assert run.returncode == 1, output[-3000:]
-    assert "Runtime Error in model stg_raw__customers" in output
+    assert "Runtime Error in model stg_billing__customers" in output
     assert (
         "Invalid Input Error: bad configuration: customers.jsonl line 3 is not valid JSON:"
         " not json; customers.jsonl line 4 is JSON but not an object: [1, 2];"
         ' customers.jsonl line 6 is not valid JSON: {"id": "cust-c",}\n'
     ) in output
-    assert "Runtime Error in model stg_raw__rates" in output
+    assert "Runtime Error in model stg_billing__rates" in output
     assert (
         "Invalid Input Error: bad configuration: rates.jsonl line 4 is JSON but not an object:"
         " null\n"

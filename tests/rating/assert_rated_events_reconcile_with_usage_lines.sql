@@ -11,7 +11,7 @@ rated_totals as (
         pricing_group_values,
         sum(quantity) as quantity,
         sum(amount) as amount
-    from {{ ref('int_usage_rated') }}
+    from {{ ref('int_rated_events_priced') }}
     group by invoice_id, product_id, pricing_group_values
 ),
 

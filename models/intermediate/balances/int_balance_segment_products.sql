@@ -7,7 +7,7 @@ segments as (
 ),
 
 products as (
-    select * from {{ ref('stg_raw__products') }}
+    select * from {{ ref('stg_billing__products') }}
 ),
 
 final as (

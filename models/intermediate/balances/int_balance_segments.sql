@@ -6,23 +6,23 @@
 with
 
 commits as (
-    select * from {{ ref('stg_raw__commits') }}
+    select * from {{ ref('stg_billing__commits') }}
 ),
 
 commit_segments as (
-    select * from {{ ref('stg_raw__commit_access_segments') }}
+    select * from {{ ref('stg_billing__commit_access_segments') }}
 ),
 
 credits as (
-    select * from {{ ref('stg_raw__credits') }}
+    select * from {{ ref('stg_billing__credits') }}
 ),
 
 credit_segments as (
-    select * from {{ ref('stg_raw__credit_access_segments') }}
+    select * from {{ ref('stg_billing__credit_access_segments') }}
 ),
 
 products as (
-    select * from {{ ref('stg_raw__products') }}
+    select * from {{ ref('stg_billing__products') }}
 ),
 
 balances as (

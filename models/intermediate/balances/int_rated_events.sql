@@ -1,5 +1,5 @@
 -- One row per rated event after commits and credits (rules 4.9): every rated row of
--- int_usage_rated, or, when balance segments covered it, its parts from int_rated_event_parts
+-- int_rated_events_priced, or, when balance segments covered it, its parts from int_rated_events_split
 -- (covered parts in segment rank order, OVERAGE last). `rated_event_id` of a part adds its
 -- segment to the whole row's id. Invoices already recorded as finalized by an earlier run are
 -- not here: they keep their recorded rows (rules 5), whatever the configuration says now, which
@@ -7,7 +7,7 @@
 -- holds only what this run rates, so a daily run never copies history (docs block
 -- `daily_refresh`).
 -- One pass over the rated rows: the parts (covered rows only) and the segments are the small
--- sides of the joins, and the event's descriptive columns come with int_usage_rated, so no
+-- sides of the joins, and the event's descriptive columns come with int_rated_events_priced, so no
 -- history-sized table is joined to another here. That pass costs about what reading a stored
 -- copy would, so this is a view: a table would hold a second copy of every rated row and its
 -- properties (about 8 GB at 50M events) for its four readers (the two rated-event marts, the
@@ -16,11 +16,11 @@
 with
 
 rated as (
-    select * from {{ ref('int_usage_rated') }}
+    select * from {{ ref('int_rated_events_priced') }}
 ),
 
 parts as (
-    select * from {{ ref('int_rated_event_parts') }}
+    select * from {{ ref('int_rated_events_split') }}
 ),
 
 segments as (
@@ -54,7 +54,7 @@ computed as (
         rated.product_id,
         rated.component,
         rated.tier_index,
-        -- a part's quantity and amount are never null (int_rated_event_parts' tests)
+        -- a part's quantity and amount are never null (int_rated_events_split' tests)
         coalesce(parts.part_quantity, rated.quantity) as quantity,
         rated.unit_price,
         coalesce(parts.part_amount, rated.amount) as amount,

@@ -5,7 +5,7 @@
 with
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 schedules as (

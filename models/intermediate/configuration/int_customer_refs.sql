@@ -3,11 +3,11 @@
 with
 
 customers as (
-    select * from {{ ref('stg_raw__customers') }}
+    select * from {{ ref('stg_billing__customers') }}
 ),
 
 aliases as (
-    select * from {{ ref('stg_raw__customer_ingest_aliases') }}
+    select * from {{ ref('stg_billing__customer_ingest_aliases') }}
 ),
 
 by_id as (

@@ -8,7 +8,7 @@
 with
 
 events as (
-    select * from {{ ref('stg_raw__events') }}
+    select * from {{ ref('stg_usage__events') }}
 ),
 
 settlement as (

@@ -4,12 +4,12 @@
 -- constant effective rate (a rate or override change mid-period starts a new stretch); each
 -- stretch is priced through the tiers from the period-to-date quantity where it starts to where
 -- it ends, the last one up to the rounded period total. The unit's events and their aggregation
--- values are read from int_usage_quantities_accumulated (one row per RATED target), which
+-- values are read from int_rating_targets_accumulated (one row per RATED target), which
 -- has them side by side already; its running quantities are not used here.
 with
 
 accumulated as (
-    select * from {{ ref('int_usage_quantities_accumulated') }}
+    select * from {{ ref('int_rating_targets_accumulated') }}
 ),
 
 periods as (
@@ -17,11 +17,11 @@ periods as (
 ),
 
 products as (
-    select * from {{ ref('stg_raw__products') }}
+    select * from {{ ref('stg_billing__products') }}
 ),
 
 effective_rates as (
-    select * from {{ ref('int_usage_rates_effective') }}
+    select * from {{ ref('int_rating_targets_overrides_applied') }}
 ),
 
 price_tiers as (

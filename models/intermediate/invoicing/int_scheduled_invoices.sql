@@ -3,20 +3,20 @@
 with
 
 items as (
-    select * from {{ ref('stg_raw__commit_invoice_schedule_items') }}
+    select * from {{ ref('stg_billing__commit_invoice_schedule_items') }}
 ),
 
 commits as (
-    select * from {{ ref('stg_raw__commits') }}
+    select * from {{ ref('stg_billing__commits') }}
     where commit_type = 'PREPAID'
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 rate_cards as (
-    select * from {{ ref('stg_raw__rate_cards') }}
+    select * from {{ ref('stg_billing__rate_cards') }}
 ),
 
 final as (

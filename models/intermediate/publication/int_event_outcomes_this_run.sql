@@ -16,7 +16,7 @@ settlement as (
 ),
 
 decided as (
-    select * from {{ ref('int_usage_event_outcomes') }}
+    select * from {{ ref('int_usage_events_decided') }}
 ),
 
 outcomes as (
@@ -47,7 +47,7 @@ raw_events as (
 ),
 
 targets as (
-    select * from {{ ref('int_usage_event_rating_targets') }}
+    select * from {{ ref('int_rating_targets_rate_chosen') }}
 ),
 
 matched as (

@@ -33,11 +33,11 @@ scheduled as (
 ),
 
 rate_cards as (
-    select * from {{ ref('stg_raw__rate_cards') }}
+    select * from {{ ref('stg_billing__rate_cards') }}
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 run as (

@@ -25,11 +25,11 @@ rated_invoices as (
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_billing__contracts') }}
 ),
 
 rate_cards as (
-    select * from {{ ref('stg_raw__rate_cards') }}
+    select * from {{ ref('stg_billing__rate_cards') }}
 ),
 
 run as (

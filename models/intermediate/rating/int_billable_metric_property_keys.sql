@@ -5,19 +5,19 @@
 with
 
 metrics as (
-    select * from {{ ref('stg_raw__billable_metrics') }}
+    select * from {{ ref('stg_billing__billable_metrics') }}
 ),
 
 filters as (
-    select * from {{ ref('stg_raw__billable_metric_property_filters') }}
+    select * from {{ ref('stg_billing__billable_metric_property_filters') }}
 ),
 
 products as (
-    select * from {{ ref('stg_raw__products') }}
+    select * from {{ ref('stg_billing__products') }}
 ),
 
 specifier_values as (
-    select * from {{ ref('stg_raw__override_specifier_pricing_group_values') }}
+    select * from {{ ref('stg_billing__override_specifier_pricing_group_values') }}
 ),
 
 filter_keys as (

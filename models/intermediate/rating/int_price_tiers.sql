@@ -5,20 +5,20 @@
 with
 
 rates as (
-    select * from {{ ref('stg_raw__rates') }}
+    select * from {{ ref('stg_billing__rates') }}
 ),
 
 rate_tiers as (
-    select * from {{ ref('stg_raw__rate_tiers') }}
+    select * from {{ ref('stg_billing__rate_tiers') }}
 ),
 
 overrides as (
-    select * from {{ ref('stg_raw__overrides') }}
+    select * from {{ ref('stg_billing__overrides') }}
     where override_type = 'OVERWRITE'
 ),
 
 override_tiers as (
-    select * from {{ ref('stg_raw__override_tiers') }}
+    select * from {{ ref('stg_billing__override_tiers') }}
 ),
 
 flat_rates as (

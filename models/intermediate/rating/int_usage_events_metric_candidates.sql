@@ -9,11 +9,11 @@ events as (
 ),
 
 metrics as (
-    select * from {{ ref('stg_raw__billable_metrics') }}
+    select * from {{ ref('stg_billing__billable_metrics') }}
 ),
 
 metric_event_types as (
-    select * from {{ ref('stg_raw__billable_metric_event_types') }}
+    select * from {{ ref('stg_billing__billable_metric_event_types') }}
 ),
 
 for_every_type as (

@@ -8,19 +8,19 @@ candidates as (
 ),
 
 metrics as (
-    select * from {{ ref('stg_raw__billable_metrics') }}
+    select * from {{ ref('stg_billing__billable_metrics') }}
 ),
 
 filters as (
-    select * from {{ ref('stg_raw__billable_metric_property_filters') }}
+    select * from {{ ref('stg_billing__billable_metric_property_filters') }}
 ),
 
 filter_values as (
-    select * from {{ ref('stg_raw__billable_metric_property_filter_values') }}
+    select * from {{ ref('stg_billing__billable_metric_property_filter_values') }}
 ),
 
 event_properties as (
-    select * from {{ ref('int_usage_event_properties') }}
+    select * from {{ ref('int_usage_events_properties_parsed') }}
 ),
 
 filter_lists as (

@@ -1,6 +1,6 @@
 -- One row per invoice whose finalized rated events an earlier run recorded (rules 5): the
 -- periods this run does not rate again. Read once per run from the recorded history (one column),
--- for int_rated_events and int_rated_usage_covered.
+-- for int_rated_events and int_rated_events_covered.
 with
 
 recorded as (

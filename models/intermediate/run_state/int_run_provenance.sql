@@ -15,7 +15,7 @@ with
         '{{ name }}' as config_file,
         cast(json as {{ dbt.type_string() }}) as line_text,
         line_number
-    from {{ source('raw', name) }}
+    from {{ source('billing', name) }}
 ),
 
 {% endfor %}

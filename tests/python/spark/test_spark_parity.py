@@ -57,7 +57,7 @@ MARTS = (
     ("fct_revenue_recognized_daily", ()),
     ("fct_deferred_revenue", ()),
     ("rpt_margin_by_dimension", ()),
-    ("int_rated_event_costs", ("unit_costs_hash",)),
+    ("int_rated_events_costed", ("unit_costs_hash",)),
 )
 
 

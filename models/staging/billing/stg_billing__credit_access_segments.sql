@@ -1,0 +1,26 @@
+-- One row per access-schedule segment of a credit: the amount available in [starting_at, ending_before).
+with
+
+credits as (
+    select * from {{ ref('stg_billing__credits') }}
+),
+
+segments as (
+    select
+        credit_id,
+        {{ unnest_with_index('access_schedule_items', 'segment_json', 'segment_index') }}
+    from credits
+),
+
+final as (
+    select
+        credit_id,
+        cast(segment_index as integer) as segment_index,
+        {{ json_text('segment_json', '$.id') }} as segment_id,
+        {{ json_decimal('segment_json', '$.amount') }} as amount,
+        {{ json_timestamp('segment_json', '$.starting_at') }} as starting_at,
+        {{ json_timestamp('segment_json', '$.ending_before') }} as ending_before
+    from segments
+)
+
+select * from final
