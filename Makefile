@@ -5,7 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export RATED_EVENTS_RAW_PATH ?= data/raw
 export RATED_EVENTS_DB ?= warehouse/rated_events.duckdb
-AS_OF ?= 2026-06-15T00:00:00Z
+# as_of has one name: RATED_EVENTS_AS_OF, read by dbt (var `as_of` falls back to it) and by the
+# scripts (`--as-of` defaults to it); `make run AS_OF=...` stays as a short alias
+ifdef AS_OF
+export RATED_EVENTS_AS_OF := $(AS_OF)
+endif
+export RATED_EVENTS_AS_OF ?= 2026-06-15T00:00:00Z
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 
@@ -15,9 +20,9 @@ DBT_FLAGS := --profiles-dir . --project-dir .
 ## publishes the warehouse when every model and test is green), print a summary
 run: setup data warehouse-files
 	@start=$$(date +%s); \
-	$(DBT) build $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' || exit $$?; \
+	$(DBT) build $(DBT_FLAGS) || exit $$?; \
 	seconds=$$(( $$(date +%s) - start )); \
-	$(DBT) --quiet source freshness $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}' >/dev/null 2>&1; \
+	$(DBT) --quiet source freshness $(DBT_FLAGS) >/dev/null 2>&1; \
 	$(BIN)/python scripts/summary.py --db $(RATED_EVENTS_DB) --seconds $$seconds \
 		--freshness target/sources.json
 
@@ -36,7 +41,7 @@ lint: setup
 ## self-contained file to hand to an auditor. Generated, so kept out of git (target/ is ignored).
 docs-static: setup
 	@test -f $(RATED_EVENTS_DB) || { echo "no warehouse at $(RATED_EVENTS_DB): make run first (the catalog reads its tables)"; exit 1; }
-	$(DBT) docs generate --static $(DBT_FLAGS) --vars '{as_of: "$(AS_OF)"}'
+	$(DBT) docs generate --static $(DBT_FLAGS)
 	@echo "static docs: target/static_index.html"
 
 ## docs: docs-static, then serve target/ on http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops)
@@ -72,7 +77,7 @@ $(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.txt
 # path the user named is never written to (a typo must not become a warehouse of invented data)
 data: setup
 	@if [ "$(RATED_EVENTS_RAW_PATH)" = "data/raw" ] && [ ! -e data/raw ]; then \
-		$(BIN)/python scripts/generate_data.py --out data/raw --as-of $(AS_OF); \
+		$(BIN)/python scripts/generate_data.py --out data/raw --as-of $(RATED_EVENTS_AS_OF); \
 	fi
 
 # The published warehouse readers open (an empty one the first time) and the build workspace

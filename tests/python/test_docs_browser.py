@@ -4,14 +4,15 @@ One small build (rules section 7 with its commit, January finalized), `dbt docs 
 --static` into its target folder, that folder served over HTTP and opened in headless Chromium
 driven by Selenium through Debian's chromedriver. The browser tests skip when Chromium or
 chromedriver is missing, unless RATED_EVENTS_REQUIRE_BROWSER=1 (CI), which makes them fail.
-The lineage test saves a screenshot to its temporary folder; with
-RATED_EVENTS_UPDATE_SCREENSHOT=1 it refreshes the README's picture in docs/img instead, so an
-ordinary test run never changes a tracked file.
+The lineage tests save screenshots to their temporary folders; with
+RATED_EVENTS_UPDATE_SCREENSHOT=1 the focused lineage pictures refresh the README's pictures in
+docs/img instead, so an ordinary test run never changes a tracked file.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import shutil
@@ -23,11 +24,12 @@ from pathlib import Path
 
 import pytest
 from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from PIL import Image
 from scenario import write_raw
 from test_balances import AS_OF, spec_section_7
 
 INSTALL_HINT = "sudo apt-get install chromium chromium-driver"
-README_SCREENSHOT = PROJECT_DIR / "docs" / "img" / "docs-lineage.png"
+README_IMAGES = PROJECT_DIR / "docs" / "img"
 VIEWPORT = (1280, 800)
 WAIT_SECONDS = 90  # the machine is shared with other builds: page loads can be slow
 PROJECT = "rated_events"
@@ -272,7 +274,7 @@ def test_lineage_of_finalized_rated_events_reaches_the_raw_sources(
     browser, docs_url: str, manifest: dict, tmp_path: Path
 ):
     """(a) The expanded lineage graph of fct_rated_events_finalized, as the page renders it,
-    leads back through staging to every raw source it reads; the screenshot is taken here."""
+    leads back through staging to every raw source it reads."""
     from selenium.webdriver.common.by import By
 
     open_model(browser, docs_url, "fct_rated_events_finalized")
@@ -323,14 +325,13 @@ def test_lineage_of_finalized_rated_events_reaches_the_raw_sources(
     ]
     assert "+fct_rated_events_finalized+" in selects
 
-    # the README's picture: the whole graph fitted, no hover tooltip over it
+    # the whole graph fitted, no hover tooltip over it
     browser.execute_script(
         "angular.element(document.body).injector().get('graph').graph_element.fit(undefined, 30);"
         "document.querySelectorAll('.tooltip').forEach(tip => tip.remove());"
     )
-    update = os.environ.get("RATED_EVENTS_UPDATE_SCREENSHOT") == "1"
-    screenshot = README_SCREENSHOT if update else tmp_path / README_SCREENSHOT.name
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    # the whole graph is kept as a test artifact only: its labels are too small for the README
+    screenshot = tmp_path / "docs-lineage.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 10_000
 
@@ -396,3 +397,140 @@ def test_static_docs_open_offline(browser, docs_target: Path):
         ),
         "the static docs page of fct_invoices",
     )
+
+
+# ------------------------------------------------------------ focused lineage pictures (README)
+# Each picture is one selection of the graph, small enough that its labels read at the size
+# the README shows them: (file name, --select as typed in the graph, models it must show).
+LINEAGE_PICTURES = (
+    (
+        "lineage-1-ingestion.png",
+        "stg_usage__events+,+int_usage_events_ingested",
+        {"stg_usage__events", "int_usage_events_deduplicated", "int_usage_events_ingested"},
+    ),
+    (
+        "lineage-2-matching.png",
+        "int_usage_events_customer_resolved+,+int_rating_targets_enumerated",
+        {"int_usage_events_properties_parsed", "int_usage_events_metric_matched"},
+    ),
+    (
+        "lineage-3-pricing.png",
+        "int_rating_targets_enumerated+,+int_quantity_movements_derived",
+        {"int_rating_targets_rate_chosen", "int_rating_targets_accumulated"},
+    ),
+    (
+        "lineage-4-balances.png",
+        "int_quantity_movements_tiered+,+int_rated_events",
+        {"int_rated_events_priced", "int_rated_events_covered", "int_rated_events_split"},
+    ),
+    (
+        "lineage-5-invoices.png",
+        "int_rated_events+,+fct_invoices",
+        {"int_rated_events_with_history", "int_balance_segment_drawdowns", "fct_invoices"},
+    ),
+    (
+        "lineage-6-run-loop.png",
+        "source:recorded+,+int_usage_events_validated",
+        {"stg_recorded__event_outcomes", "int_run_settlement", "int_usage_events_validated"},
+    ),
+)
+# 960 CSS pixels at twice the density: five steps across at a size the README shows readably
+PICTURE_VIEWPORT = (960, 420)
+
+SHOWN_JS = """
+const cy = angular.element(document.body).injector().get('graph').graph_element;
+if (!cy) { return null; }
+return cy.nodes(':visible').map(n => n.data('name') || n.id());
+"""
+
+
+def open_full_graph(driver, url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    open_model(driver, url, "fct_rated_events_finalized")
+    driver.find_element(By.CSS_SELECTOR, ".launcher").click()
+    expand = wait_for(
+        driver,
+        lambda driver: next(
+            (
+                link
+                for link in driver.find_elements(By.CSS_SELECTOR, '[ng-click="showExpanded()"]')
+                if link.is_displayed()
+            ),
+            False,
+        ),
+        "the lineage graph's expand button",
+    )
+    expand.click()
+    wait_for(driver, lambda driver: driver.execute_script(SHOWN_JS), "the expanded graph")
+
+
+@pytest.mark.parametrize(("picture", "selector", "must_show"), LINEAGE_PICTURES)
+def test_focused_lineage_pictures(
+    browser, docs_url: str, tmp_path: Path, picture: str, selector: str, must_show: set[str]
+):
+    """The README's lineage pictures: a selection typed into the graph's --select box shows
+    the models of one stretch of the flow (and not the whole graph), fitted at 960x420."""
+    from selenium.webdriver.common.by import By
+
+    open_full_graph(browser, docs_url)
+    try:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": PICTURE_VIEWPORT[0],
+                "height": PICTURE_VIEWPORT[1],
+                "deviceScaleFactor": 2,
+                "mobile": False,
+            },
+        )
+        field = browser.find_element(
+            By.CSS_SELECTOR, 'input[ng-model="selectorService.selection.dirty.include"]'
+        )
+        field.clear()
+        field.send_keys(selector)
+        browser.find_element(By.ID, "submit-graph-selection").click()
+
+        def selection_shown(driver):
+            names = driver.execute_script(SHOWN_JS) or []
+            return set(names) if must_show <= set(names) and len(names) < 40 else False
+
+        shown = wait_for(browser, selection_shown, f"the graph of {selector!r}")
+        assert len(shown) <= 12, f"{picture}: too many models to read: {sorted(shown)}"
+        browser.execute_script(
+            "const graph = angular.element(document.body).injector().get('graph');"
+            "graph.graph_element.fit(undefined, 20);"
+            "document.querySelectorAll('.tooltip').forEach(tip => tip.remove());"
+        )
+        # the picture is the graph's canvas only (the selection is in the README's caption)
+        box = browser.execute_script(
+            "const rect = angular.element(document.body).injector().get('graph')"
+            ".graph_element.container().getBoundingClientRect();"
+            "return [rect.left, rect.top, rect.right, rect.bottom];"
+        )
+        update = os.environ.get("RATED_EVENTS_UPDATE_SCREENSHOT") == "1"
+        screenshot = (README_IMAGES if update else tmp_path) / picture
+        Image.open(io.BytesIO(browser.get_screenshot_as_png())).crop(
+            tuple(round(edge * 2) for edge in box)
+        ).save(screenshot)
+        assert screenshot.stat().st_size > 10_000
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": VIEWPORT[0], "height": VIEWPORT[1], "deviceScaleFactor": 1, "mobile": False},
+        )
+
+
+def test_docs_open_on_the_project_overview(browser, docs_url: str):
+    """The site's home page is the project's own overview (docs block __overview__), not
+    dbt's generic welcome."""
+    browser.get("about:blank")
+    browser.get(f"{docs_url}#!/overview")
+    text = wait_for(
+        browser,
+        lambda driver: words(page_text(driver)) if "Where to start" in page_text(driver) else False,
+        "the overview page",
+    )
+    assert "Rated events warehouse" in text
+    assert "int_usage_events_decided" in text
+    assert "Welcome!" not in text
