@@ -6,7 +6,6 @@ property key, an empty selection), when there is no warehouse and when a build h
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections import defaultdict
@@ -16,13 +15,10 @@ from decimal import Decimal
 import duckdb
 import pytest
 from dbt_runner import PROJECT_DIR, dbt_build
+from rated_events_tools import spend
 from scenario import event, write_raw
 from test_balances import AS_OF, spec_section_7
 from test_trace import held_open, in_use_line
-
-spec = importlib.util.spec_from_file_location("spend", PROJECT_DIR / "scripts" / "spend.py")
-spend = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(spend)
 
 PROPERTIES = [
     ("2026-01-05T10:15:00Z", {"tokens": 1_000_000, "region": "eu", "model": "m1"}),

@@ -4,7 +4,6 @@ for an unknown id, a missing warehouse and one a running build holds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,12 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from rated_events_tools import summary
+from rated_events_tools import trace as trace_script
 from scenario import event, write_raw
 from test_balances import AS_OF, spec_section_7, tokens
-
-spec = importlib.util.spec_from_file_location("trace", PROJECT_DIR / "scripts" / "trace.py")
-trace_script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(trace_script)
 
 
 @pytest.fixture(scope="module")
@@ -272,8 +269,5 @@ def test_source_freshness_is_reported(warehouse):
         json.dumps({"as_of": AS_OF, "raw_data_path": str(work / "raw")}),
     ]
     subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, check=False)
-    spec = importlib.util.spec_from_file_location("summary", PROJECT_DIR / "scripts" / "summary.py")
-    summary = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(summary)
     line = summary.freshness_line(work / "target" / "sources.json")
     assert "ERROR: stale" in line and "2026-01-" in line

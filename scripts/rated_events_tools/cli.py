@@ -1,7 +1,7 @@
 """What the command-line scripts share: which warehouse to read, and opening it with one line
 (not a traceback) when that cannot be done.
 
-    from _cli import add_db_argument, fail, open_warehouse
+    from .cli import add_db_argument, fail, open_warehouse
 
     add_db_argument(parser)  # --db, else $RATED_EVENTS_DB, else warehouse/rated_events.duckdb
     with open_warehouse(args.db) as connection:  # read-only unless read_only=False
