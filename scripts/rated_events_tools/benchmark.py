@@ -37,6 +37,8 @@ from pathlib import Path
 
 import duckdb
 
+from .cli import add_as_of_argument, count_arg, parser_for, rfc3339
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
@@ -65,10 +67,6 @@ class Result:
     next_day: Measurement | None
     floor: Measurement
     next_day_events: int
-
-
-def count_arg(text: str) -> int:
-    return int(float(text))
 
 
 def tree_rss_kb(root_pid: int) -> int:
@@ -336,13 +334,15 @@ def plot(history: list[dict]) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = parser_for(__doc__)
+    parser.add_argument(
+        "--events", type=count_arg, nargs="+", default=[1_000_000], help="sizes (1e6 style)"
     )
-    parser.add_argument("--events", type=count_arg, nargs="+", default=[1_000_000])
-    parser.add_argument("--work", type=Path, default=Path("/tmp/rated-events-bench"))
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--as-of", default="2026-06-15T00:00:00Z")
+    parser.add_argument(
+        "--work", type=Path, default=Path("/tmp/rated-events-bench"), help="scratch folder"
+    )
+    parser.add_argument("--seed", type=count_arg, default=42, help="the generator's seed")
+    add_as_of_argument(parser, help="as_of of the full build (the next day's is one day later)")
     parser.add_argument(
         "--no-record", action="store_true", help="print only; leave docs/benchmarks.* alone"
     )
@@ -351,7 +351,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="measure the full build and the floor only (for the largest sizes)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.as_of = rfc3339(args.as_of)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

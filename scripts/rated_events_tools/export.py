@@ -129,7 +129,7 @@ from pathlib import Path
 
 import duckdb
 
-from .cli import add_db_argument, fail, open_warehouse
+from .cli import add_db_argument, fail, open_warehouse, parser_for
 from .sqlsafe import quote_identifier, quote_literal
 
 TMP_FOLDER = "_tmp"
@@ -716,7 +716,11 @@ def print_summary(result: ExportResult) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__.split("\n\n")[0])
+    parser.epilog = (
+        "Layout, delivery log, crash safety, object stores, draft snapshots and exit codes: "
+        "the docstring of scripts/rated_events_tools/export.py."
+    )
     add_db_argument(parser)
     parser.add_argument(
         "--dest",

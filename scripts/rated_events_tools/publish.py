@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from .cli import add_db_argument, parser_for
 from .sqlsafe import quote_identifier, quote_literal
 
 MART_PREFIXES = ("fct_", "dim_", "rpt_")
@@ -146,9 +147,14 @@ def publish(db: Path, dest: Path) -> tuple[Path, list[str]]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="warehouse/rated_events.duckdb", type=Path)
-    parser.add_argument("--dest", default="warehouse/published", type=Path)
+    parser = parser_for(__doc__)
+    add_db_argument(parser)
+    parser.add_argument(
+        "--dest",
+        default="warehouse/published",
+        type=Path,
+        help="the snapshot folder (default: warehouse/published)",
+    )
     return parser.parse_args(argv)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
-from .cli import add_db_argument, open_warehouse
+from .cli import add_db_argument, open_warehouse, parser_for, rfc3339
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__)
     add_db_argument(parser)
     parser.add_argument("--seconds", type=float, help="wall time of the build, to print")
     parser.add_argument(
@@ -28,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with open_warehouse(args.db) as connection:
         outcomes = connection.execute(
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  dbt build wall time      : {args.seconds:>12.1f} s")
     if args.freshness is not None:
         print(freshness_line(args.freshness))
+    return 0
 
 
 def freshness_line(sources_json: Path) -> str:
@@ -94,9 +96,20 @@ def freshness_line(sources_json: Path) -> str:
     )
     return (
         f"  raw events freshness     : {status}, latest received_at "
-        f"{result.get('max_loaded_at')} ({age_hours:,.1f} h ago)"
+        f"{timestamp_text(result.get('max_loaded_at'))} ({age_hours:,.1f} h ago)"
     )
 
 
 if __name__ == "__main__":
     main()
+
+
+def timestamp_text(text: str | None) -> str:
+    """dbt's timestamp text ('2026-01-08 00:00:05+00:00') in RFC 3339 UTC, as every table prints."""
+    if not text:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime
-from pathlib import Path
 
+from ..cli import add_as_of_argument, add_raw_argument, count_arg
 from .files import file_sizes
 from .folder import add_day, generate
-from .timeline import iso, parse_ts
-
-
-def count_arg(text: str) -> int:
-    """A non-negative whole number; '1e6' and '1_000_000' are accepted."""
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-    if value < 0 or value != int(value):
-        raise argparse.ArgumentTypeError(f"need a non-negative whole number: {text!r}")
-    return int(value)
-
-
-def timestamp_arg(text: str) -> datetime:
-    try:
-        return parse_ts(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp with zone: {text!r}") from exc
+from .timeline import iso
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,41 +24,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "no-customer-, no-contract-, no-rate-, bad-value-, finalized-). The same arguments "
             "always give byte-identical files."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--events",
         type=count_arg,
         default=100_000,
-        help="total event rows to write (1e6 style accepted)",
+        help="total event rows to write (1e6 style accepted; default: 100000)",
     )
     parser.add_argument(
         "--customers",
         type=count_arg,
         default=50,
-        help="number of customers (8+ gives every contract shape and bad kind)",
+        help="number of customers (8+ gives every contract shape and bad kind; default: 50)",
     )
     parser.add_argument(
-        "--months", type=count_arg, default=6, help="history length in months before --as-of"
+        "--months",
+        type=count_arg,
+        default=6,
+        help="history length in months before --as-of (default: 6)",
     )
-    parser.add_argument("--seed", type=count_arg, default=42, help="random seed")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("data/raw"),
-        help="output folder (its events/*.parquet are replaced)",
+    parser.add_argument("--seed", type=count_arg, default=42, help="random seed (default: 42)")
+    add_raw_argument(
+        parser, "--out", help="the raw folder to write (its events/*.parquet are replaced)"
     )
-    parser.add_argument(
-        "--as-of",
-        type=timestamp_arg,
-        default="2026-06-15T00:00:00Z",
-        help="the warehouse's as_of (RFC 3339): events spread before it, a few arrive after it",
+    add_as_of_argument(
+        parser, help="the warehouse's as_of: events spread before it, a few arrive after it"
     )
     parser.add_argument(
         "--add-day",
         action="store_true",
         help=(
-            "instead of writing a folder, add one more day of events to the one in --out: "
+            "instead of writing a folder, add one more day of events to the one in --raw: "
             "copies of the events received in the day up to --as-of, one day later, in "
             "events/day-YYYYMMDD.parquet (the next day's file for a daily incremental run "
             "at --as-of + 1 day; configuration is left as it is)"
@@ -95,15 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     if args.add_day:
-        target, rows = add_day(args.out, args.as_of)
+        target, rows = add_day(args.raw, args.as_of)
         print(f"wrote {rows} events of the day after {iso(args.as_of)} to {target}")
         return 0
-    counts = generate(args.out, args.events, args.customers, args.months, args.seed, args.as_of)
+    counts = generate(args.raw, args.events, args.customers, args.months, args.seed, args.as_of)
     bad = {k: v for k, v in counts.items() if k not in ("normal", "late", "odd_ts")}
     detail = ", ".join(f"{k} {v}" for k, v in bad.items())
     print(
         f"wrote {args.events} events ({len(file_sizes(args.events))} files) and config for "
-        f"{args.customers} customers to {args.out} in {time.perf_counter() - started:.1f}s; "
+        f"{args.customers} customers to {args.raw} in {time.perf_counter() - started:.1f}s; "
         f"normal {counts['normal']}, late {counts['late']}, odd timestamps "
         f"{counts['odd_ts']}; {detail}"
     )

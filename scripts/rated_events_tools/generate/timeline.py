@@ -15,14 +15,6 @@ DAY_US = 24 * HOUR_US
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_ts(text: str) -> datetime:
-    """RFC 3339 text ('2026-06-15T00:00:00Z') -> aware UTC datetime."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(f"timestamp needs a zone: {text!r}")
-    return value.astimezone(UTC)
-
-
 def iso(value: datetime | None) -> str | None:
     """Aware datetime -> '2026-01-01T00:00:00Z' (None stays None)."""
     if value is None:
