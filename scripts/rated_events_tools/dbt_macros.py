@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,8 @@ from pathlib import Path
 from .cli import fail
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+# dbt prefixes its log lines with the time
+TIME_PREFIX = re.compile(r"^\s*\d\d:\d\d:\d\d\s+")
 SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.:,")
 
 
@@ -86,6 +89,7 @@ def compile_inline(statements: list[str]) -> list[str]:
         "--log-path",
         str(PROJECT_DIR / "logs" / "cli"),
         "--quiet",
+        "--no-use-colors",
         "--output",
         "json",
         "--inline",
@@ -93,7 +97,9 @@ def compile_inline(statements: list[str]) -> list[str]:
     ]
     result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        message = " ".join((result.stdout + result.stderr).split()) or "no output"
+        lines = (result.stdout + result.stderr).splitlines()
+        said = [TIME_PREFIX.sub("", line).strip() for line in lines]
+        message = " ".join(line for line in said if line) or "no output"
         fail(f"dbt could not compile the macro: {message}")
     try:
         compiled = json.loads(result.stdout)["compiled"]

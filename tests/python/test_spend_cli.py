@@ -226,6 +226,15 @@ def test_cli_says_when_there_is_nothing_to_show(warehouse, tmp_path, args, messa
     assert not chart.exists()
 
 
+def test_cli_says_in_one_line_when_the_macro_refuses_an_argument(warehouse):
+    # `amount` as a dimension would name two columns alike: spend_rollup refuses it
+    result = run_spend("--db", str(warehouse.db_path), "--by", "amount")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("dbt could not compile the macro: ")
+    assert 'two output columns would be named "amount"' in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
 def test_cli_on_a_warehouse_in_use_names_the_holder(warehouse, tmp_path):
     with held_open(warehouse.db_path, tmp_path) as pid:
         result = run_spend("--db", str(warehouse.db_path), "--by", "region")
