@@ -3,7 +3,8 @@
 
         dbt show --inline "{{ spend_rollup('day', ['customer_id', 'region']) }}"
 
-    spend_rollup(grain, dimensions, status='all', filters=none) returns one row per
+    spend_rollup(grain, dimensions, status='all', filters=none, starting_at=none,
+    ending_before=none) returns one row per
     (period_start, dimension values) with amount, overage_amount, covered_amount, quantity,
     rated_event_count and usage_event_count. Money stays decimal(38, 12).
 
@@ -27,9 +28,12 @@
                 'presentation_group': key, 'values': value or [values]}. Values compare as
                 text and are rendered as string literals; none matches null (absent). All
                 filters must hold (and); a list matches any of its values.
+    starting_at, ending_before
+                none, or a timestamp as text ('2026-05-01', '2026-05-01 12:00:00', UTC): only
+                rated events with starting_at <= event_timestamp < ending_before.
 
     Keys and values are quoted as SQL string literals and identifiers, never run as SQL. -#}
-{% macro spend_rollup(grain, dimensions=none, status='all', filters=none) %}
+{% macro spend_rollup(grain, dimensions=none, status='all', filters=none, starting_at=none, ending_before=none) %}
 {%- set grains = ['minute', 'hour', 'day', 'week', 'month'] -%}
 {%- if grain is not none and (grain is not string or grain | lower not in grains) -%}
     {{ exceptions.raise_compiler_error(
@@ -83,6 +87,12 @@
     {%- set field = rollup_field(filter.spec, 'filter', loop.index) -%}
     {%- do filter_fields.append(field) -%}
     {%- do conditions.append(rollup_condition(field, filter['values'])) -%}
+{%- endfor -%}
+{%- for bound, operator in [(starting_at, '>='), (ending_before, '<')] if bound is not none -%}
+    {%- if bound is not string -%}
+        {{ exceptions.raise_compiler_error("spend_rollup: starting_at and ending_before must be timestamps as text, got " ~ (bound | tojson)) }}
+    {%- endif -%}
+    {%- do conditions.append('rated_events.event_timestamp ' ~ operator ~ ' cast(' ~ rollup_string_literal(bound) ~ ' as timestamp)') -%}
 {%- endfor -%}
 
 {#- output names: unique (DuckDB identifiers ignore case) and distinct from the measures -#}

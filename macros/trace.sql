@@ -2,7 +2,9 @@
         dbt show --inline "{{ trace_transaction('k7-e2') }}" --limit 100
     One row per item, in order: the raw event(s) with that transaction_id, each copy's outcome,
     every rated event, the invoice line items they roll into, and the invoices. scripts/trace.py
-    prints the same as tables. The id is quoted as a string literal, never run as SQL. -#}
+    compiles this macro and prints its rows as tables. The id is quoted as a string literal,
+    never run as SQL. Decimals read as plain text without trailing zeros, timestamps as RFC 3339
+    UTC (trace_decimal_text, trace_timestamp_text). -#}
 {% macro trace_transaction(transaction_id) %}
 {%- set id_literal = "'" ~ (transaction_id | string | replace("'", "''")) ~ "'" -%}
 with
@@ -22,7 +24,7 @@ raw_events as (
         source_file || ':' || cast(source_row as varchar) as reference,
         'customer ' || coalesce(customer_ref, '-') || ', type ' || coalesce(event_type, '-')
         || ', timestamp ' || coalesce(timestamp_text, '-') || ', received '
-        || cast(received_at as varchar) || ', properties ' || coalesce(properties_text, '-')
+        || {{ trace_timestamp_text('received_at') }} || ', properties ' || coalesce(properties_text, '-')
             as detail
     from {{ ref('stg_usage__events') }}
     where transaction_id = {{ id_literal }}
@@ -35,10 +37,13 @@ outcomes as (
         outcomes.event_id as reference,
         outcomes.outcome || case outcomes.outcome
             when 'DUPLICATE' then ' of ' || outcomes.duplicate_of_event_id
+                || coalesce(' (' || original.source_file || ' row ' || cast(original.source_row as varchar) || ')', '')
             when 'ERRORED' then ': ' || outcomes.error_code || ' - ' || coalesce(outcomes.error_detail, '')
             else ' (customer ' || coalesce(outcomes.customer_id, '-') || ')'
         end as detail
     from {{ ref('fct_event_outcomes') }} as outcomes
+    left join {{ ref('fct_event_outcomes') }} as original
+        on outcomes.duplicate_of_event_id = original.event_id
     where outcomes.transaction_id = {{ id_literal }}
 ),
 
@@ -49,8 +54,8 @@ rated_rows as (
         rated_event_id as reference,
         status || ' ' || product_id || ' ' || component
         || coalesce(' tier ' || cast(tier_index as varchar), '')
-        || ': ' || cast(quantity as varchar) || ' x ' || cast(unit_price as varchar)
-        || ' = ' || cast(amount as varchar) || ' ' || coverage
+        || ': ' || {{ trace_decimal_text('quantity') }} || ' x ' || {{ trace_decimal_text('unit_price') }}
+        || ' = ' || {{ trace_decimal_text('amount') }} || ' ' || coverage
         || coalesce(' (' || balance_segment_id || ')', '') || ' on invoice ' || invoice_id as detail
     from rated
 ),
@@ -62,8 +67,8 @@ line_items as (
         lines.invoice_line_item_id as reference,
         lines.line_type || ' ' || coalesce(lines.product_id, '-')
         || coalesce(' balance ' || lines.balance_id, '')
-        || coalesce(' quantity ' || cast(lines.quantity as varchar), '')
-        || ' amount ' || cast(lines.amount as varchar) || ' on invoice ' || lines.invoice_id as detail
+        || coalesce(' quantity ' || {{ trace_decimal_text('lines.quantity') }}, '')
+        || ' amount ' || {{ trace_decimal_text('lines.amount') }} || ' on invoice ' || lines.invoice_id as detail
     from {{ ref('fct_invoice_line_items') }} as lines
     inner join rated
         on lines.invoice_id = rated.invoice_id
@@ -85,10 +90,10 @@ invoices as (
         5 as step,
         'invoice' as section,
         invoices.invoice_id as reference,
-        invoices.status || coalesce(' finalized_at ' || cast(invoices.finalized_at as varchar), '')
-        || ', period ' || cast(invoices.billing_period_start as varchar) || ' to '
-        || cast(invoices.billing_period_end as varchar) || ', total '
-        || cast(invoices.total as varchar) as detail
+        invoices.status || coalesce(' finalized_at ' || {{ trace_timestamp_text('invoices.finalized_at') }}, '')
+        || ', period ' || {{ trace_timestamp_text('invoices.billing_period_start') }} || ' to '
+        || {{ trace_timestamp_text('invoices.billing_period_end') }} || ', total '
+        || {{ trace_decimal_text('invoices.total') }} as detail
     from {{ ref('fct_invoices') }} as invoices
     where invoices.invoice_id in (select rated.invoice_id from rated)
 ),
@@ -108,3 +113,25 @@ trace as (
 select * from trace
 order by step, reference
 {% endmacro %}
+
+
+{#- A decimal as plain text without trailing zeros ('700.000000000000' -> '700', '0.5'); one body
+    for DuckDB and Spark (regexp_replace reads alike in both). -#}
+{% macro trace_decimal_text(value) %}
+    {%- set text = 'cast(' ~ value ~ ' as ' ~ api.Column.translate_type('string') ~ ')' -%}
+    case when {{ text }} like '%.%' then regexp_replace(regexp_replace({{ text }}, '0+$', ''), '[.]$', '') else {{ text }} end
+{%- endmacro %}
+
+
+{#- A timestamp (UTC) as RFC 3339 text: '2026-06-01T00:00:00Z', a fraction only when there is one. -#}
+{% macro trace_timestamp_text(value) %}
+    {{- return(adapter.dispatch('trace_timestamp_text', 'rated_events')(value)) -}}
+{% endmacro %}
+
+{% macro default__trace_timestamp_text(value) -%}
+    regexp_replace(strftime({{ value }}, '%Y-%m-%dT%H:%M:%S.%f'), '[.]?0+$', '') || 'Z'
+{%- endmacro %}
+
+{% macro spark__trace_timestamp_text(value) -%}
+    regexp_replace(date_format({{ value }}, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS"), '[.]?0+$', '') || 'Z'
+{%- endmacro %}

@@ -1,8 +1,3 @@
 """Shared pytest fixtures: scenario folders and dbt builds in per-test directories."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))

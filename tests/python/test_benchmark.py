@@ -3,15 +3,12 @@ docs/benchmarks.md): process-tree memory, the report, the plot."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
+from rated_events_tools import benchmark
+
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("benchmark", ROOT / "scripts" / "benchmark.py")
-benchmark = importlib.util.module_from_spec(spec)
-sys.modules["benchmark"] = benchmark  # dataclasses resolve their module by name
-spec.loader.exec_module(benchmark)
 
 
 def test_peak_memory_counts_the_child_processes(tmp_path):

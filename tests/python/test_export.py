@@ -12,7 +12,6 @@ a tiny hand-made warehouse with the marts' key columns, without dbt.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -24,16 +23,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import dbt_build
+from rated_events_tools import export as export_script
 from scenario import write_raw
 from test_finalization import T1, T2, scenario_at_t1, scenario_at_t2
 from test_trace import held_open, in_use_line
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCRIPT = PROJECT_DIR / "scripts" / "export.py"
-spec = importlib.util.spec_from_file_location("export_script", SCRIPT)
-export_script = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = export_script  # dataclasses look their module up there
-spec.loader.exec_module(export_script)
 
 DATASETS = ("rated_events", "invoices", "invoice_line_items")
 FINALIZED_SQL = {

@@ -1,23 +1,22 @@
-"""scripts/generate_data.py: the raw input contract, valid configuration, every bad-event kind,
-determinism, and the intended outcome of each tagged event (checked by the reference rater)."""
+"""scripts/generate_data.py (rated_events_tools.generate): the raw input contract, valid
+configuration, every bad-event kind, determinism, and the intended outcome of each tagged event
+(checked by the reference rater)."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pyarrow.parquet as pq
 import pytest
+from rated_events_tools import generate as gen
+from rated_events_tools.generate import folder as gen_folder
 from scenario import CONFIG_FILES, EVENT_SCHEMA
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "generate_data.py"
 AS_OF = datetime(2026, 6, 15, tzinfo=UTC)
 EVENTS = 2000
 
@@ -111,18 +110,6 @@ INTENDED = {
     "bad-value": ("ERRORED", "INVALID_AGGREGATION_VALUE"),
     "finalized": ("ERRORED", "PERIOD_FINALIZED"),
 }
-
-
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_data", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["generate_data"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_generator()
 
 
 def run(out: Path, events: int = EVENTS, seed: int = 42, customers: int = 50) -> Path:
@@ -386,7 +373,7 @@ def test_large_sizes_build_in_a_scratch_database_with_the_same_files(
     # beyond IN_MEMORY_EVENTS the events are built in a database file (spilling to disk): the
     # files must not change, and the scratch database must be gone afterwards
     in_memory = folder_digest(run(tmp_path / "memory", events=500))
-    monkeypatch.setattr(gen, "IN_MEMORY_EVENTS", 100)
+    monkeypatch.setattr(gen_folder, "IN_MEMORY_EVENTS", 100)
     assert folder_digest(run(tmp_path / "scratch", events=500)) == in_memory
     assert sorted(path.name for path in tmp_path.iterdir()) == ["memory", "scratch"]
 

@@ -1,21 +1,12 @@
-"""scripts/sqlsafe.py: quoted text is only ever a name or a string, whatever it holds."""
+"""rated_events_tools.sqlsafe: quoted text is only ever a name or a string, whatever it holds."""
 
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-spec = importlib.util.spec_from_file_location("sqlsafe", SCRIPTS / "sqlsafe.py")
-sqlsafe = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sqlsafe)
+from rated_events_tools import sqlsafe
 
 HOSTILE = ["'; drop table t; --", 'a"b', "x' or '1'='1", "\\", "émoji 🚀", "‮rtl", "", " "]
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)

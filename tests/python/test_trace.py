@@ -4,24 +4,22 @@ for an unknown id, a missing warehouse and one a running build holds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
-from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
 import pytest
 from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from rated_events_tools import summary
+from rated_events_tools import trace as trace_script
+from rated_events_tools.cli import open_reader
 from scenario import event, write_raw
 from test_balances import AS_OF, spec_section_7, tokens
-
-spec = importlib.util.spec_from_file_location("trace", PROJECT_DIR / "scripts" / "trace.py")
-trace_script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(trace_script)
 
 
 @pytest.fixture(scope="module")
@@ -50,46 +48,58 @@ def query(run, sql: str, params: list) -> list[tuple]:
         return connection.execute(sql, params).fetchall()
 
 
+def traced(run, transaction_id: str) -> tuple[list[tuple], str]:
+    """The macro's rows as the command line runs them, and what it prints."""
+    with open_reader(run.db_path) as connection:
+        rows = trace_script.trace_rows(connection, transaction_id)
+    return rows, trace_script.render_trace(transaction_id, rows)
+
+
+def details(rows: list[tuple], section: str) -> list[str]:
+    """The details of one section, without the invoice id they end with, sorted."""
+    return sorted(row[3].split(" on invoice ")[0] for row in rows if row[1] == section)
+
+
 def test_trace_of_spec_section_7_e2(warehouse):
-    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
-        rated = connection.execute(trace_script.RATED_SQL, ["k7-e2"]).fetchall()
-        lines = connection.execute(trace_script.LINES_SQL, ["k7-e2"]).fetchall()
-        invoices = connection.execute(trace_script.INVOICES_SQL, ["k7-e2", "k7-e2"]).fetchall()
-        printed = trace_script.trace(connection, "k7-e2")
-    # product, component, tier, quantity, unit price, amount, coverage, segment (rules 7)
-    assert [row[2:10] for row in rated] == [
-        ("k7-p", "USAGE", 1, D("3.5"), D(200), D(700), "PREPAID_COMMIT", "K1-jan"),
-        ("k7-p", "USAGE", 1, D("2.5"), D(200), D(500), "OVERAGE", None),
-        ("k7-p", "USAGE", 2, D(2), D(100), D(200), "OVERAGE", None),
+    rows, printed = traced(warehouse, "k7-e2")
+    # product, component, tier, quantity x unit price = amount, coverage, segment (rules 7)
+    assert details(rows, "rated event") == [
+        "FINALIZED k7-p USAGE tier 1: 2.5 x 200 = 500 OVERAGE",
+        "FINALIZED k7-p USAGE tier 1: 3.5 x 200 = 700 PREPAID_COMMIT (K1-jan)",
+        "FINALIZED k7-p USAGE tier 2: 2 x 100 = 200 OVERAGE",
     ]
-    assert {row[0] for row in rated} and len({row[10] for row in rated}) == 1
     # the USAGE line of January (e1 + e2 + e3: 15 units, 800 + 1,400 + 300) and K1's COMMIT
-    # application line (-1,500)
-    assert [row[2:] for row in lines] == [
-        ("USAGE", "k7-p", None, D(15), D(2500)),
-        ("COMMIT", "k7-p", "K1", None, D(-1500)),
+    # application line (-1,500), all on the one invoice the rated events name
+    assert details(rows, "invoice line item") == [
+        "COMMIT k7-p balance K1 amount -1500",
+        "USAGE k7-p quantity 15 amount 2500",
     ]
-    assert [(row[5], str(row[6]), row[7]) for row in invoices] == [
-        ("FINALIZED", "2026-02-02 00:00:00", D(1000))
-    ]
+    [invoice] = [row for row in rows if row[1] == "invoice"]
+    on_invoices = {row[3].split(" on invoice ")[1] for row in rows if row[1] == "rated event"}
+    assert on_invoices == {invoice[2]}
+    assert invoice[3] == (
+        "FINALIZED finalized_at 2026-02-02T00:00:00Z, period 2026-01-01T00:00:00Z to "
+        "2026-02-01T00:00:00Z, total 1000"
+    )
     assert "outcomes (1)" in printed and "RATED" in printed
     assert "rated events (3)" in printed and "invoice line items (2)" in printed
 
 
 def test_trace_of_a_duplicate(warehouse):
-    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
-        printed = trace_script.trace(connection, "k7-e1")
-        outcomes = connection.execute(trace_script.OUTCOME_SQL, ["k7-e1"]).fetchall()
-    assert [row[3] for row in outcomes] == ["RATED", "DUPLICATE"]
-    original, copy = outcomes
-    assert copy[5] == original[2] and (copy[6], copy[7]) == (original[0], original[1])
-    assert f"duplicate of {original[2]} ({original[0]} row {original[1]})" in printed
+    rows, printed = traced(warehouse, "k7-e1")
+    raw = [row[2] for row in rows if row[1] == "raw event"]
+    outcomes = sorted(row[3] for row in rows if row[1] == "outcome")
+    assert len(raw) == 2 and outcomes[0].startswith("DUPLICATE of ")
+    assert outcomes[1].startswith("RATED")
+    # the copy names the event it collapsed into, and that event's file and row (a raw copy)
+    original = next(row[2] for row in rows if row[1] == "outcome" and row[3].startswith("RATED"))
+    named = re.fullmatch(rf"DUPLICATE of {re.escape(original)} \((.+) row (\d+)\)", outcomes[0])
+    assert named and f"{named[1]}:{named[2]}" in raw
     assert "raw events (2)" in printed and "rated events (1)" in printed
 
 
 def test_trace_of_an_errored_event(warehouse):
-    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
-        printed = trace_script.trace(connection, "k7-stranger")
+    _rows, printed = traced(warehouse, "k7-stranger")
     assert "CUSTOMER_NOT_FOUND" in printed and "nobody" in printed
     assert "rated events (0)" in printed and "invoices (0)" in printed
     # received two months before as_of, outside the errored events' 30-day lookback: the
@@ -104,11 +114,10 @@ def test_trace_of_an_errored_event(warehouse):
 
 
 def test_unknown_and_hostile_ids_trace_nothing(warehouse):
-    with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
-        for text in ("no-such-id", "'; drop table fct_invoices; --", "k7-e2' or '1'='1"):
-            printed = trace_script.trace(connection, text)
-            assert "raw events (0)" in printed and "rated events (0)" in printed
-        assert connection.execute("select count(*) from fct_invoices").fetchone()[0] > 0
+    for text in ("no-such-id", "'; drop table fct_invoices; --", "k7-e2' or '1'='1", "{{ x }}"):
+        rows, printed = traced(warehouse, text)
+        assert rows == [] and "raw events (0)" in printed and "rated events (0)" in printed
+    assert query(warehouse, "select count(*) > 0 from fct_invoices", []) == [(True,)]
 
 
 def run_trace(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -182,11 +191,13 @@ def test_trace_cli_without_a_warehouse(tmp_path):
     assert not missing.exists()
 
 
-def dbt_show(warehouse, transaction_id: str) -> list[dict]:
+def dbt_show(warehouse, transaction_id: str, target: str = "dev") -> list[dict]:
     work = warehouse.db_path.parent
     command = [
         str(DBT),
         "show",
+        "--target",
+        target,
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
@@ -236,6 +247,17 @@ def test_trace_macro_from_dbt_show(warehouse):
     assert dbt_show(warehouse, "x' or '1'='1") == []
 
 
+def test_command_line_and_dbt_show_return_the_same_rows(warehouse):
+    # the command line compiles trace_transaction and runs it on the published warehouse; dbt
+    # show runs the macro on the same file (target published): the same rows, in order
+    for transaction_id in ("k7-e2", "k7-e1", "k7-stranger"):
+        rows, _ = traced(warehouse, transaction_id)
+        shown = dbt_show(warehouse, transaction_id, target="published")
+        assert rows and [
+            (row["step"], row["section"], row["reference"], row["detail"]) for row in shown
+        ] == [tuple(row) for row in rows]
+
+
 def test_summary_reads_rated_events_db_without_db(warehouse, tmp_path):
     summary = [str(Path(DBT).parent / "python"), "scripts/summary.py"]
     env = {**os.environ, "RATED_EVENTS_DB": str(warehouse.db_path)}
@@ -272,8 +294,5 @@ def test_source_freshness_is_reported(warehouse):
         json.dumps({"as_of": AS_OF, "raw_data_path": str(work / "raw")}),
     ]
     subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, check=False)
-    spec = importlib.util.spec_from_file_location("summary", PROJECT_DIR / "scripts" / "summary.py")
-    summary = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(summary)
     line = summary.freshness_line(work / "target" / "sources.json")
     assert "ERROR: stale" in line and "2026-01-" in line

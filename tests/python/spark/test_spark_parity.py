@@ -20,10 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dbt_runner import (  # noqa: E402
+from dbt_runner import (
     PROJECT_DIR,
     DbtRun,
     build_invocation,

@@ -1,0 +1,373 @@
+"""Benchmark the warehouse against the physical floor, for one or more data sizes.
+
+    .venv/bin/python scripts/benchmark.py --events 1e6 1e7 [--work /tmp/rated-events-bench]
+    .venv/bin/python scripts/benchmark.py --events 5e7 --skip-next-day
+
+For each size it generates raw data (or reuses the folder from an earlier run with the same
+size and seed), then measures in one run, on one machine:
+
+* **full build**: `dbt build` of the whole project on a fresh warehouse at --as-of;
+* **next-day build**: one more day of events (`generate_data.py --add-day`) and `dbt build` at
+  --as-of + 1 day on the same warehouse, as a daily job would run (--skip-next-day leaves it
+  out, for the largest sizes: their question is whether the full build completes);
+* **floor**: DuckDB alone reading the same events and sorting them once by (customer,
+  timestamp, transaction id) into a table, with the profile's memory limit and DuckDB's own
+  thread count (one per core, as in the build): the least any rating must do.
+
+It reports wall time, events per second, peak memory of the whole process tree (polled from
+/proc), the ten slowest models (from run_results.json) and full build / floor, appends a
+section to docs/benchmarks.md and redraws docs/img/benchmark.png from every result recorded
+in docs/benchmarks.json. Figures are comparable within one run only (a shared machine is noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from .cli import add_as_of_argument, count_arg, parser_for, rfc3339
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RESULTS_JSON = ROOT / "docs" / "benchmarks.json"
+RESULTS_MD = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "img" / "benchmark.png"
+# profiles.yml's defaults, for the floor and the report when the environment does not set them.
+# RATED_EVENTS_THREADS is dbt's threads (models built at once); DuckDB itself uses every core in
+# the build and in the floor alike.
+DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT = "2", "6GB"
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int = 0
+    slowest: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    events: int
+    when: str
+    machine: str
+    full: Measurement
+    next_day: Measurement | None
+    floor: Measurement
+    next_day_events: int
+
+
+def tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/status") as handle:
+                status = handle.read()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry)] = int(line.split()[1])
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str], log: Path) -> Measurement:
+    """Run a command, polling the peak memory of its process tree."""
+    peak = 0
+    with log.open("w") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        done = threading.Event()
+
+        def poll() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss_kb(process.pid))
+                done.wait(0.25)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        returncode = process.wait()
+        elapsed = time.perf_counter() - started
+        done.set()
+        poller.join()
+    return Measurement(round(elapsed, 1), round(peak / 1024, 1), returncode)
+
+
+def slowest_models(target: Path, count: int = 10) -> list[tuple[str, float]]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    models.sort(key=lambda r: -r["execution_time"])
+    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 1)) for r in models[:count]]
+
+
+def dbt_build(work: Path, raw: Path, db: Path, as_of: str, name: str) -> Measurement:
+    env = {
+        **os.environ,
+        "RATED_EVENTS_RAW_PATH": str(raw),
+        "RATED_EVENTS_DB": str(db),
+        "DBT_LOG_PATH": str(work / "logs"),
+    }
+    target = work / f"target-{name}"
+    command = [
+        str(BIN / "dbt"),
+        "build",
+        "--profiles-dir",
+        str(ROOT),
+        "--project-dir",
+        str(ROOT),
+        "--target-path",
+        str(target),
+        "--vars",
+        json.dumps({"as_of": as_of}),
+    ]
+    measured = run_measured(command, env, work / f"{name}.log")
+    if measured.returncode == 0:
+        measured.slowest = slowest_models(target)
+    return measured
+
+
+def measure_floor(raw: Path, work: Path) -> Measurement:
+    """DuckDB reading the events and sorting them once into a table, nothing else."""
+    database = work / "floor.duckdb"
+    database.unlink(missing_ok=True)
+    script = (
+        "import duckdb, sys\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        'con.execute("set memory_limit = \'" + sys.argv[3] + "\'")\n'
+        "con.execute('create table floor as select * from read_parquet(?) "
+        "order by customer_id, timestamp, transaction_id', [sys.argv[2]])\n"
+    )
+    command = [
+        str(BIN / "python"),
+        "-c",
+        script,
+        str(database),
+        str(raw / "events" / "*.parquet"),
+        os.environ.get("RATED_EVENTS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+    ]
+    measured = run_measured(command, dict(os.environ), work / "floor.log")
+    database.unlink(missing_ok=True)
+    return measured
+
+
+def ensure_raw(raw: Path, events: int, seed: int, as_of: str) -> None:
+    marker = raw / ".generated.json"
+    wanted = {"events": events, "seed": seed, "as_of": as_of}
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        for day_file in (raw / "events").glob("day-*.parquet"):
+            day_file.unlink()
+        return
+    shutil.rmtree(raw, ignore_errors=True)
+    subprocess.run(
+        [
+            str(BIN / "python"),
+            str(ROOT / "scripts" / "generate_data.py"),
+            "--events",
+            str(events),
+            "--seed",
+            str(seed),
+            "--as-of",
+            as_of,
+            "--out",
+            str(raw),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    marker.write_text(json.dumps(wanted))
+
+
+def add_day(raw: Path, as_of: str) -> int:
+    from .generate import add_day as add_generated_day
+
+    as_of_time = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    _target, rows = add_generated_day(raw, as_of_time)
+    return rows
+
+
+def benchmark(
+    events: int, work_root: Path, seed: int, as_of: str, skip_next_day: bool = False
+) -> Result:
+    work = work_root / f"events-{events}"
+    work.mkdir(parents=True, exist_ok=True)
+    raw = work / "raw"
+    ensure_raw(raw, events, seed, as_of)
+    database = work / "warehouse.duckdb"
+    for stale in [*work.glob("warehouse.duckdb*"), work / ".build"]:
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    # what `make run` prepares: the published warehouse (empty) and the build workspace folder
+    (work / ".build").mkdir()
+    duckdb.connect(str(database)).close()
+    floor = measure_floor(raw, work)
+    full = dbt_build(work, raw, database, as_of, "full")
+    next_events, next_day = 0, None
+    if not skip_next_day:
+        next_events = add_day(raw, as_of)
+        next_as_of = (
+            datetime.fromisoformat(as_of.replace("Z", "+00:00")) + timedelta(days=1)
+        ).strftime("%Y-%m-%dT%H:%M:%SZ")
+        next_day = dbt_build(work, raw, database, next_as_of, "next-day")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return Result(
+        events=events,
+        when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine,
+        full=full,
+        next_day=next_day,
+        floor=floor,
+        next_day_events=next_events,
+    )
+
+
+def describe(result: Result) -> str:
+    full, nxt, floor = result.full, result.next_day, result.floor
+    rate = result.events / full.seconds if full.seconds else 0
+    ratio = full.seconds / floor.seconds if floor.seconds else float("nan")
+    if nxt is None:
+        next_day_row = "| next-day build | not measured (--skip-next-day) | | | |"
+        next_day_ratio = "not measured"
+    else:
+        next_day_row = (
+            f"| next-day build (+{result.next_day_events:,} events) | {nxt.seconds} | "
+            f"{result.events / nxt.seconds if nxt.seconds else 0:,.0f} | "
+            f"{nxt.peak_rss_mb:,.0f} | {nxt.returncode} |"
+        )
+        next_day_ratio = f"{nxt.seconds / full.seconds if full.seconds else float('nan'):.2f}"
+    lines = [
+        f"### {result.events:,} events — {result.when}",
+        "",
+        f"Machine: {result.machine}; DuckDB {duckdb.__version__}; dbt threads "
+        f"{os.environ.get('RATED_EVENTS_THREADS', DEFAULT_THREADS)}, memory limit "
+        f"{os.environ.get('RATED_EVENTS_MEMORY_LIMIT', DEFAULT_MEMORY_LIMIT)}.",
+        "",
+        "| run | wall (s) | events/s | peak memory (MB) | exit |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| full build | {full.seconds} | {rate:,.0f} | {full.peak_rss_mb:,.0f} | "
+        f"{full.returncode} |",
+        next_day_row,
+        f"| floor (read + sort once) | {floor.seconds} | "
+        f"{result.events / floor.seconds if floor.seconds else 0:,.0f} | "
+        f"{floor.peak_rss_mb:,.0f} | {floor.returncode} |",
+        "",
+        f"Full build / floor: **{ratio:.1f}×**; next-day / full: **{next_day_ratio}**.",
+        "",
+        "Slowest models of the full build (seconds): "
+        + ", ".join(f"{name} {seconds}" for name, seconds in full.slowest)
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def record(results: list[Result]) -> None:
+    history = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else []
+    history.extend(asdict(result) for result in results)
+    RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_JSON.write_text(json.dumps(history, indent=1) + "\n")
+    if not RESULTS_MD.exists():
+        RESULTS_MD.write_text(
+            "# Benchmarks\n\nAppended by `scripts/benchmark.py` (see its docstring); the plot is "
+            "`img/benchmark.png`.\n\n![time against events](img/benchmark.png)\n\n"
+        )
+    with RESULTS_MD.open("a") as handle:
+        for result in results:
+            handle.write(describe(result) + "\n")
+    plot(history)
+
+
+def plot(history: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    latest: dict[int, dict] = {}
+    for entry in history:  # the latest run of each size
+        latest[entry["events"]] = entry
+    sizes = sorted(latest)
+    figure, axes = pyplot.subplots(figsize=(7, 4.5), dpi=100)
+    for key, label in (("full", "full build"), ("next_day", "next-day build"), ("floor", "floor")):
+        measured = [size for size in sizes if latest[size].get(key)]
+        axes.plot(
+            measured, [latest[size][key]["seconds"] for size in measured], marker="o", label=label
+        )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("events")
+    axes.set_ylabel("wall time (s)")
+    axes.set_title("dbt build time against events (latest run per size)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(PLOT)
+    pyplot.close(figure)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = parser_for(__doc__)
+    parser.add_argument(
+        "--events", type=count_arg, nargs="+", default=[1_000_000], help="sizes (1e6 style)"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=Path("/tmp/rated-events-bench"), help="scratch folder"
+    )
+    parser.add_argument("--seed", type=count_arg, default=42, help="the generator's seed")
+    add_as_of_argument(parser, help="as_of of the full build (the next day's is one day later)")
+    parser.add_argument(
+        "--no-record", action="store_true", help="print only; leave docs/benchmarks.* alone"
+    )
+    parser.add_argument(
+        "--skip-next-day",
+        action="store_true",
+        help="measure the full build and the floor only (for the largest sizes)",
+    )
+    args = parser.parse_args(argv)
+    args.as_of = rfc3339(args.as_of)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results = []
+    for events in args.events:
+        result = benchmark(events, args.work, args.seed, args.as_of, args.skip_next_day)
+        print(describe(result), flush=True)
+        results.append(result)
+    if not args.no_record:
+        record(results)
+    failed = [r for r in results if r.full.returncode or (r.next_day and r.next_day.returncode)]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

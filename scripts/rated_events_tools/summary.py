@@ -1,0 +1,115 @@
+"""Print a short summary of a built warehouse: events read, outcomes, rated events, time taken.
+
+Run by `make run` after `dbt build`; usable on its own:
+    .venv/bin/python scripts/summary.py [--db warehouse/rated_events.duckdb]
+
+`--db` defaults to $RATED_EVENTS_DB, else warehouse/rated_events.duckdb. Exit code 2, with one
+line on stderr, when there is no warehouse or another process (a running `dbt build`) holds it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .cli import add_db_argument, open_warehouse, parser_for, rfc3339
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = parser_for(__doc__)
+    add_db_argument(parser)
+    parser.add_argument("--seconds", type=float, help="wall time of the build, to print")
+    parser.add_argument(
+        "--freshness",
+        type=Path,
+        help="sources.json written by `dbt source freshness`, to report the raw events' freshness",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with open_warehouse(args.db) as connection:
+        outcomes = connection.execute(
+            """
+            select outcome, coalesce(error_code, '') as error_code, count(*) as events
+            from fct_event_outcomes
+            group by all
+            order by outcome, error_code
+            """
+        ).fetchall()
+        rated_rows, draft_rows, total_amount = connection.execute(
+            """
+            select count(*), count(*) filter (where status = 'DRAFT'), coalesce(sum(amount), 0)
+            from (
+                select status, amount from fct_rated_events_draft
+                union all
+                select status, amount from fct_rated_events_finalized
+            )
+            """
+        ).fetchone()
+        invoices = connection.execute(
+            """
+            select invoice_type, status, count(*), sum(total)
+            from fct_invoices
+            group by all
+            order by invoice_type, status
+            """
+        ).fetchall()
+    total = sum(row[2] for row in outcomes)
+    print()
+    print(f"Rated events warehouse: {args.db}")
+    print(f"  events received by as_of : {total:>12,}")
+    for outcome, error_code, count in outcomes:
+        label = f"{outcome} {error_code}".strip()
+        print(f"    {label:<34}{count:>12,}  ({count / max(total, 1):6.2%})")
+    print(f"  rated events             : {rated_rows:>12,}  ({draft_rows:,} draft)")
+    print(f"  rated amount             : {total_amount:>15,.2f} credit units")
+    print("  invoices")
+    for invoice_type, status, count, total in invoices:
+        label = f"{invoice_type} {status}"
+        print(f"    {label:<22}{count:>8,}  total {total:>18,.2f}")
+    if args.seconds is not None:
+        print(f"  dbt build wall time      : {args.seconds:>12.1f} s")
+    if args.freshness is not None:
+        print(freshness_line(args.freshness))
+    return 0
+
+
+def freshness_line(sources_json: Path) -> str:
+    """One line on the raw events' freshness from `dbt source freshness` (against the clock,
+    not as_of: sample data with a fixed as_of is expected to be stale)."""
+    if not sources_json.exists():
+        return "  raw events freshness     : not checked (dbt source freshness did not run)"
+    results = json.loads(sources_json.read_text()).get("results", [])
+    events = [r for r in results if r.get("unique_id", "").endswith(".usage.events")]
+    if not events:
+        return "  raw events freshness     : not checked"
+    result = events[0]
+    if result.get("status") == "runtime error":
+        return f"  raw events freshness     : could not be checked ({result.get('error', '')})"
+    age_hours = result.get("max_loaded_at_time_ago_in_s", 0) / 3600
+    status = {"pass": "fresh", "warn": "WARN: stale", "error": "ERROR: stale"}.get(
+        result.get("status"), result.get("status")
+    )
+    return (
+        f"  raw events freshness     : {status}, latest received_at "
+        f"{timestamp_text(result.get('max_loaded_at'))} ({age_hours:,.1f} h ago)"
+    )
+
+
+if __name__ == "__main__":
+    main()
+
+
+def timestamp_text(text: str | None) -> str:
+    """dbt's timestamp text ('2026-01-08 00:00:05+00:00') in RFC 3339 UTC, as every table prints."""
+    if not text:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
