@@ -1,3 +1,34 @@
-"""Shared pytest fixtures: scenario folders and dbt builds in per-test directories."""
+"""Shared pytest fixtures: a scenario written as a raw folder and built by dbt, in a folder of
+its own.
+
+    @pytest.fixture(scope="module")
+    def run(build_green):
+        return build_green("rollups", scenario, AS_OF)  # a DbtRun whose build passed
+
+Scenario objects come from `scenario.py` (one builder per configuration object); the reference
+rater and the hypothesis strategies live beside it (`reference/`, `strategies.py`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from dbt_runner import DbtRun, dbt_build
+from scenario import Scenario, write_raw
+
+
+@pytest.fixture(scope="session")
+def build_green(tmp_path_factory) -> Callable[..., DbtRun]:
+    """`build_green(name, scenario, as_of, **build_options)`: writes the scenario to
+    `<new folder named name>/raw`, runs `dbt build` there at as_of and fails the test, with the
+    end of dbt's output, unless every model and test passed."""
+
+    def build(name: str, scenario: Scenario, as_of: str, **build_options) -> DbtRun:
+        root = tmp_path_factory.mktemp(name)
+        raw = write_raw(root / "raw", scenario)
+        run = dbt_build(raw, root, as_of, **build_options)
+        assert run.returncode == 0, f"dbt build of {name} failed:\n{run.output[-4000:]}"
+        return run
+
+    return build

@@ -7,79 +7,46 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from dbt_runner import dbt_build
-from scenario import Scenario, event, write_raw
+import scenario as shared
+from scenario import Scenario, event
 
 AS_OF = "2026-03-10T00:00:00Z"
 
 
 def schedule(segment_id: str, amount, start: str, end: str) -> dict:
-    return {"id": segment_id, "amount": amount, "starting_at": start, "ending_before": end}
+    return shared.schedule_item(segment_id, amount, start, end)
 
 
 def base(prefix: str, tiers=None, price=None) -> Scenario:
     """A customer, a SUM-of-tokens metric divided by 1,000,000 and a monthly contract."""
-    rate = {
-        "rate_card_id": f"{prefix}-rc",
-        "product_id": f"{prefix}-p",
-        "starting_at": "2026-01-01T00:00:00Z",
-        "ending_before": None,
-        "entitled": True,
-        "rate_type": "TIERED" if tiers else "FLAT",
-        "price": price,
-        "tiers": tiers,
-        "pricing_group_values": None,
-        "credit_type_id": None,
-    }
     return Scenario(
-        customers=[{"id": f"{prefix}-cus", "name": prefix, "ingest_aliases": []}],
+        customers=[shared.customer(f"{prefix}-cus", name=prefix)],
         billable_metrics=[
-            {
-                "id": f"{prefix}-m",
-                "name": "tokens",
-                "event_type_filter": {"in_values": [f"{prefix}-llm"]},
-                "property_filters": [],
-                "aggregation_type": "SUM",
-                "aggregation_key": "tokens",
-                "group_keys": [],
-            }
+            shared.metric(f"{prefix}-m", event_types=[f"{prefix}-llm"], key="tokens", name="tokens")
         ],
         products=[
-            {
-                "id": f"{prefix}-p",
-                "name": "tokens",
-                "type": "USAGE",
-                "billable_metric_id": f"{prefix}-m",
-                "quantity_conversion": {"conversion_factor": 1000000, "operation": "DIVIDE"},
-                "quantity_rounding": None,
-                "pricing_group_key": None,
-                "presentation_group_key": None,
-                "tags": ["ai"],
-            }
+            shared.product(
+                f"{prefix}-p",
+                f"{prefix}-m",
+                conversion=("DIVIDE", 1000000),
+                tags=["ai"],
+                name="tokens",
+            )
         ],
-        rate_cards=[
-            {
-                "id": f"{prefix}-rc",
-                "name": prefix,
-                "fiat_credit_type_id": "USD_CENTS",
-                "credit_type_conversions": [],
-            }
+        rate_cards=[shared.rate_card(f"{prefix}-rc", name=prefix)],
+        rates=[
+            shared.rate(
+                f"{prefix}-rc",
+                f"{prefix}-p",
+                start="2026-01-01T00:00:00Z",
+                price=price,
+                tiers=tiers,
+            )
         ],
-        rates=[rate],
         contracts=[
-            {
-                "id": f"{prefix}-ct",
-                "customer_id": f"{prefix}-cus",
-                "rate_card_id": f"{prefix}-rc",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "usage_statement_schedule": {
-                    "frequency": "MONTHLY",
-                    "day": "FIRST_OF_MONTH",
-                    "billing_anchor_date": None,
-                },
-                "multiplier_override_prioritization": None,
-            }
+            shared.contract(
+                f"{prefix}-ct", f"{prefix}-cus", f"{prefix}-rc", start="2026-01-01T00:00:00Z"
+            )
         ],
     )
 
@@ -93,18 +60,16 @@ def commit(
     product_ids=None,
     product_tags=None,
 ) -> dict:
-    return {
-        "id": commit_id,
-        "contract_id": f"{prefix}-ct",
-        "type": kind,
-        "name": commit_id,
-        "product_id": f"{prefix}-p",
-        "access_schedule": {"schedule_items": segments},
-        "invoice_schedule": None,
-        "applicable_product_ids": product_ids,
-        "applicable_product_tags": product_tags,
-        "priority": priority,
-    }
+    return shared.commit(
+        commit_id,
+        f"{prefix}-ct",
+        f"{prefix}-p",
+        segments,
+        kind=kind,
+        priority=priority,
+        product_ids=product_ids,
+        product_tags=product_tags,
+    )
 
 
 def tokens(prefix: str, tx: str, day: int, amount: int, month: int = 1) -> dict:
@@ -242,7 +207,7 @@ def huge_split() -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory):
+def build(build_green):
     scenario = Scenario()
     for part in (
         spec_section_7(),
@@ -252,11 +217,7 @@ def build(tmp_path_factory):
         huge_split(),
     ):
         scenario.merge(part)
-    folder = tmp_path_factory.mktemp("balances")
-    write_raw(folder / "raw", scenario)
-    run = dbt_build(folder / "raw", folder, AS_OF)
-    assert run.returncode == 0, run.output[-3000:]
-    return run
+    return build_green("balances", scenario, AS_OF)
 
 
 def rated(run, transaction_id: str) -> list[tuple]:

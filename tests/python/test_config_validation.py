@@ -7,6 +7,7 @@ import copy
 from collections.abc import Callable
 
 import pytest
+import scenario as shared
 from dbt_runner import dbt_build
 from scenario import Scenario, write_raw
 
@@ -14,101 +15,49 @@ AS_OF = "2026-03-01T00:00:00Z"
 
 
 def valid_scenario() -> Scenario:
+    jan1, feb1 = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
     return Scenario(
         customers=[
-            {"id": "cust-a", "name": "A", "ingest_aliases": ["alias-a"]},
-            {"id": "cust-b", "name": "B", "ingest_aliases": []},
+            shared.customer("cust-a", name="A", ingest_aliases=["alias-a"]),
+            shared.customer("cust-b", name="B"),
         ],
         billable_metrics=[
-            {
-                "id": "m-tokens",
-                "name": "Tokens",
-                "event_type_filter": {"in_values": ["llm"]},
-                "property_filters": [],
-                "aggregation_type": "SUM",
-                "aggregation_key": "tokens",
-                "group_keys": [["model"]],
-            },
+            shared.metric(
+                "m-tokens",
+                event_types=["llm"],
+                key="tokens",
+                group_keys=[["model"]],
+                name="Tokens",
+            ),
         ],
         products=[
-            {
-                "id": "p-tokens",
-                "name": "Tokens",
-                "type": "USAGE",
-                "billable_metric_id": "m-tokens",
-                "quantity_conversion": {"conversion_factor": 1000000, "operation": "DIVIDE"},
-                "quantity_rounding": None,
-                "pricing_group_key": ["model"],
-                "presentation_group_key": None,
-                "tags": ["ai"],
-            },
+            shared.product(
+                "p-tokens",
+                "m-tokens",
+                conversion=("DIVIDE", 1000000),
+                pricing_key=["model"],
+                tags=["ai"],
+                name="Tokens",
+            ),
         ],
-        rate_cards=[
-            {
-                "id": "rc-1",
-                "name": "Card",
-                "fiat_credit_type_id": "USD_CENTS",
-                "credit_type_conversions": [],
-            }
-        ],
+        rate_cards=[shared.rate_card("rc-1", name="Card")],
         rates=[
-            {
-                "rate_card_id": "rc-1",
-                "product_id": "p-tokens",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": "2026-02-01T00:00:00Z",
-                "entitled": True,
-                "rate_type": "FLAT",
-                "price": 100,
-                "tiers": None,
-                "pricing_group_values": None,
-                "credit_type_id": None,
-            },
-            {
-                "rate_card_id": "rc-1",
-                "product_id": "p-tokens",
-                "starting_at": "2026-02-01T00:00:00Z",
-                "ending_before": None,
-                "entitled": True,
-                "rate_type": "TIERED",
-                "price": None,
-                "tiers": [{"size": 10, "price": 200}, {"price": 100}],
-                "pricing_group_values": None,
-                "credit_type_id": None,
-            },
-            {
-                "rate_card_id": "rc-1",
-                "product_id": "p-tokens",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "entitled": True,
-                "rate_type": "FLAT",
-                "price": 50,
-                "tiers": None,
-                "pricing_group_values": {"model": "small"},
-                "credit_type_id": None,
-            },
+            shared.rate("rc-1", "p-tokens", start=jan1, end=feb1, price=100),
+            shared.rate(
+                "rc-1", "p-tokens", start=feb1, tiers=[{"size": 10, "price": 200}, {"price": 100}]
+            ),
+            shared.rate("rc-1", "p-tokens", start=jan1, price=50, group_values={"model": "small"}),
         ],
         contracts=[
-            {
-                "id": "ct-1",
-                "customer_id": "cust-a",
-                "rate_card_id": "rc-1",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "usage_statement_schedule": {
-                    "frequency": "MONTHLY",
-                    "day": "FIRST_OF_MONTH",
-                    "billing_anchor_date": None,
-                },
-                "multiplier_override_prioritization": "LOWEST_MULTIPLIER",
-            },
+            shared.contract(
+                "ct-1", "cust-a", "rc-1", start=jan1, prioritization="LOWEST_MULTIPLIER"
+            ),
         ],
         overrides=[
             {
                 "id": "ov-1",
                 "contract_id": "ct-1",
-                "starting_at": "2026-01-01T00:00:00Z",
+                "starting_at": jan1,
                 "ending_before": None,
                 "type": "MULTIPLIER",
                 "multiplier": 0.9,
@@ -118,50 +67,25 @@ def valid_scenario() -> Scenario:
             },
         ],
         commits=[
-            {
-                "id": "k-1",
-                "contract_id": "ct-1",
-                "type": "PREPAID",
-                "name": "Commit",
-                "product_id": "p-tokens",
-                "access_schedule": {
-                    "schedule_items": [
-                        {
-                            "id": "k-1-s1",
-                            "amount": 1500,
-                            "starting_at": "2026-01-01T00:00:00Z",
-                            "ending_before": "2026-02-01T00:00:00Z",
-                        }
-                    ]
-                },
-                "invoice_schedule": {
-                    "schedule_items": [{"amount": 1500, "timestamp": "2026-01-01T00:00:00Z"}]
-                },
-                "applicable_product_ids": None,
-                "applicable_product_tags": None,
-                "priority": None,
-            },
+            shared.commit(
+                "k-1",
+                "ct-1",
+                "p-tokens",
+                [shared.schedule_item("k-1-s1", 1500, jan1, feb1)],
+                invoice_schedule={"schedule_items": [{"amount": 1500, "timestamp": jan1}]},
+                name="Commit",
+            ),
         ],
         credits=[
-            {
-                "id": "cr-1",
-                "contract_id": "ct-1",
-                "name": "Credit",
-                "product_id": "p-tokens",
-                "access_schedule": {
-                    "schedule_items": [
-                        {
-                            "id": "cr-1-s1",
-                            "amount": 100,
-                            "starting_at": "2026-01-01T00:00:00Z",
-                            "ending_before": "2026-03-01T00:00:00Z",
-                        }
-                    ]
-                },
-                "applicable_product_ids": ["p-tokens"],
-                "applicable_product_tags": None,
-                "priority": 0,
-            },
+            shared.credit(
+                "cr-1",
+                "ct-1",
+                "p-tokens",
+                [shared.schedule_item("cr-1-s1", 100, jan1, "2026-03-01T00:00:00Z")],
+                product_ids=["p-tokens"],
+                priority=0,
+                name="Credit",
+            ),
         ],
     )
 

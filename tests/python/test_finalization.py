@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import scenario as shared
 from dbt_runner import dbt_build
 from scenario import Scenario, event, write_raw
 
@@ -22,89 +23,26 @@ FINALIZED_SQL = "select * from fct_rated_events_finalized order by rated_event_i
 
 
 def scenario_at_t1() -> Scenario:
+    jan1 = "2026-01-01T00:00:00Z"
     scenario = Scenario(
-        customers=[{"id": "c1", "name": "C1", "ingest_aliases": []}],
+        customers=[shared.customer("c1", name="C1")],
         billable_metrics=[
-            {
-                "id": "m1",
-                "name": "calls",
-                "event_type_filter": {"in_values": ["call"]},
-                "property_filters": [],
-                "aggregation_type": "COUNT",
-                "aggregation_key": None,
-                "group_keys": [],
-            }
+            shared.metric("m1", event_types=["call"], aggregation="COUNT", name="calls")
         ],
-        products=[
-            {
-                "id": "p1",
-                "name": "calls",
-                "type": "USAGE",
-                "billable_metric_id": "m1",
-                "quantity_conversion": None,
-                "quantity_rounding": None,
-                "pricing_group_key": None,
-                "presentation_group_key": None,
-                "tags": [],
-            }
-        ],
-        rate_cards=[
-            {
-                "id": "rc1",
-                "name": "card",
-                "fiat_credit_type_id": "USD_CENTS",
-                "credit_type_conversions": [],
-            }
-        ],
+        products=[shared.product("p1", "m1", name="calls")],
+        rate_cards=[shared.rate_card("rc1", name="card")],
         rates=[
-            {
-                "rate_card_id": "rc1",
-                "product_id": "p1",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "entitled": True,
-                "rate_type": "TIERED",
-                "price": None,
-                "tiers": [{"size": 2, "price": 10}, {"price": 5}],
-                "pricing_group_values": None,
-                "credit_type_id": None,
-            }
+            shared.rate("rc1", "p1", start=jan1, tiers=[{"size": 2, "price": 10}, {"price": 5}])
         ],
-        contracts=[
-            {
-                "id": "k1",
-                "customer_id": "c1",
-                "rate_card_id": "rc1",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "usage_statement_schedule": {
-                    "frequency": "MONTHLY",
-                    "day": "FIRST_OF_MONTH",
-                    "billing_anchor_date": None,
-                },
-                "multiplier_override_prioritization": None,
-            }
-        ],
+        contracts=[shared.contract("k1", "c1", "rc1", start=jan1)],
         credits=[
-            {
-                "id": "cr1",
-                "contract_id": "k1",
-                "name": "credit",
-                "product_id": "p1",
-                "access_schedule": {
-                    "schedule_items": [
-                        {
-                            "id": "cr1-s",
-                            "amount": 15,
-                            "starting_at": "2026-01-01T00:00:00Z",
-                            "ending_before": "2026-04-01T00:00:00Z",
-                        }
-                    ]
-                },
-                "applicable_product_ids": None,
-                "applicable_product_tags": None,
-                "priority": None,
-            }
+            shared.credit(
+                "cr1",
+                "k1",
+                "p1",
+                [shared.schedule_item("cr1-s", 15, jan1, "2026-04-01T00:00:00Z")],
+                name="credit",
+            )
         ],
     )
     scenario.add_events(

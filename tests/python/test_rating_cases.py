@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from dbt_runner import dbt_build
-from scenario import Scenario, event, parse_utc, write_raw
+import scenario as shared
+from scenario import Scenario, event, parse_utc
 
 AS_OF = "2026-03-10T00:00:00Z"
 AS_OF_NAIVE = datetime(2026, 3, 10)
@@ -47,37 +47,27 @@ def account(
     """A customer `cust-<name>` with one contract `con-<name>` on rate card `card-<name>`."""
     card = card or f"card-{name}"
     if not any(existing["id"] == card for existing in S.rate_cards):
-        S.rate_cards.append({"id": card, "name": card, "credit_type_conversions": []})
-    S.customers.append({"id": f"cust-{name}", "name": name, "ingest_aliases": []})
-    contract = {
-        "id": f"con-{name}",
-        "customer_id": f"cust-{name}",
-        "rate_card_id": card,
-        "starting_at": start,
-        "ending_before": end,
-        "usage_statement_schedule": {
-            "frequency": frequency,
-            "day": day,
-            "billing_anchor_date": anchor,
-        },
-    }
-    if prioritization:
-        contract["multiplier_override_prioritization"] = prioritization
-    S.contracts.append(contract)
+        S.rate_cards.append(shared.rate_card(card, fiat=None))
+    S.customers.append(shared.customer(f"cust-{name}", name=name))
+    S.contracts.append(
+        shared.contract(
+            f"con-{name}",
+            f"cust-{name}",
+            card,
+            start=start,
+            end=end,
+            frequency=frequency,
+            day=day,
+            anchor=anchor,
+            prioritization=prioritization,
+        )
+    )
     return f"cust-{name}"
 
 
 def metric(metric_id: str, event_type: str, aggregation: str, key: str | None = None) -> None:
     S.billable_metrics.append(
-        {
-            "id": metric_id,
-            "name": metric_id,
-            "event_type_filter": {"in_values": [event_type]},
-            "property_filters": [],
-            "aggregation_type": aggregation,
-            "aggregation_key": key,
-            "group_keys": [],
-        }
+        shared.metric(metric_id, event_types=[event_type], aggregation=aggregation, key=key)
     )
 
 
@@ -92,25 +82,15 @@ def product(
     tags: list[str] | None = None,
 ) -> None:
     S.products.append(
-        {
-            "id": product_id,
-            "name": product_id,
-            "type": "USAGE",
-            "billable_metric_id": metric_id,
-            "quantity_conversion": (
-                {"operation": conversion[0], "conversion_factor": conversion[1]}
-                if conversion
-                else None
-            ),
-            "quantity_rounding": (
-                {"rounding_method": rounding[0], "decimal_places": rounding[1]}
-                if rounding
-                else None
-            ),
-            "pricing_group_key": pricing_key,
-            "presentation_group_key": presentation_key,
-            "tags": tags or [],
-        }
+        shared.product(
+            product_id,
+            metric_id,
+            conversion=conversion,
+            rounding=rounding,
+            pricing_key=pricing_key,
+            presentation_key=presentation_key,
+            tags=tags or [],
+        )
     )
 
 
@@ -126,18 +106,16 @@ def rate(
     entitled: bool = True,
 ) -> None:
     S.rates.append(
-        {
-            "rate_card_id": card,
-            "product_id": product_id,
-            "starting_at": start,
-            "ending_before": end,
-            "entitled": entitled,
-            "rate_type": "TIERED" if tiers else "FLAT",
-            "price": price,
-            "tiers": tiers,
-            "pricing_group_values": pricing_group_values,
-            "credit_type_id": None,
-        }
+        shared.rate(
+            card,
+            product_id,
+            start=start,
+            end=end,
+            price=price,
+            tiers=tiers,
+            entitled=entitled,
+            group_values=pricing_group_values,
+        )
     )
 
 
@@ -679,12 +657,8 @@ S.add_events(EVENTS)
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rating_cases")
-    write_raw(folder / "raw", S)
-    result = dbt_build(folder / "raw", folder, AS_OF)
-    assert result.returncode == 0, result.output[-5000:]
-    return result
+def run(build_green):
+    return build_green("rating_cases", S, AS_OF)
 
 
 def rated_rows(run, transaction_id: str) -> list[tuple]:

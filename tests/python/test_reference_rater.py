@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import scenario as shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference.periods import add_months
@@ -32,7 +33,7 @@ D = Decimal
 
 
 def customer(id_: str = "CUS1", aliases: list[str] | None = None) -> dict:
-    return {"id": id_, "name": id_, "ingest_aliases": aliases or []}
+    return shared.customer(id_, ingest_aliases=aliases or [])
 
 
 def metric(
@@ -42,15 +43,13 @@ def metric(
     event_types: list[str] | None = None,
     filters: list[dict] | None = None,
 ) -> dict:
-    return {
-        "id": id_,
-        "name": id_,
-        "event_type_filter": None if event_types is None else {"in_values": event_types},
-        "property_filters": filters or [],
-        "aggregation_type": aggregation_type,
-        "aggregation_key": None if aggregation_type == "COUNT" else key,
-        "group_keys": [],
-    }
+    return shared.metric(
+        id_,
+        event_types=event_types,
+        aggregation=aggregation_type,
+        key=None if aggregation_type == "COUNT" else key,
+        filters=filters or [],
+    )
 
 
 def product(
@@ -63,30 +62,21 @@ def product(
     tags: list[str] | None = None,
     type_: str = "USAGE",
 ) -> dict:
-    return {
-        "id": id_,
-        "name": id_,
-        "type": type_,
-        "billable_metric_id": metric_id,
-        "quantity_conversion": None
-        if conversion is None
-        else {"conversion_factor": conversion[0], "operation": conversion[1]},
-        "quantity_rounding": None
-        if rounding is None
-        else {"decimal_places": rounding[0], "rounding_method": rounding[1]},
-        "pricing_group_key": pricing_key,
-        "presentation_group_key": presentation_key,
-        "tags": tags or [],
-    }
+    """`conversion` is (factor, operation) and `rounding` (places, method) here."""
+    return shared.product(
+        id_,
+        metric_id,
+        conversion=None if conversion is None else (conversion[1], conversion[0]),
+        rounding=None if rounding is None else (rounding[1], rounding[0]),
+        pricing_key=pricing_key,
+        presentation_key=presentation_key,
+        tags=tags or [],
+        kind=type_,
+    )
 
 
 def rate_card(id_: str = "R1") -> dict:
-    return {
-        "id": id_,
-        "name": id_,
-        "fiat_credit_type_id": "USD_CENTS",
-        "credit_type_conversions": [],
-    }
+    return shared.rate_card(id_)
 
 
 def rate(
@@ -99,18 +89,16 @@ def rate(
     group_values: dict | None = None,
     card: str = "R1",
 ) -> dict:
-    return {
-        "rate_card_id": card,
-        "product_id": product_id,
-        "starting_at": start,
-        "ending_before": end,
-        "entitled": entitled,
-        "rate_type": "TIERED" if tiers else "FLAT",
-        "price": price,
-        "tiers": tiers,
-        "pricing_group_values": group_values,
-        "credit_type_id": None,
-    }
+    return shared.rate(
+        card,
+        product_id,
+        start=start,
+        end=end,
+        price=price,
+        tiers=tiers,
+        entitled=entitled,
+        group_values=group_values,
+    )
 
 
 def contract(
@@ -123,19 +111,17 @@ def contract(
     anchor: str | None = None,
     prioritization: str = "LOWEST_MULTIPLIER",
 ) -> dict:
-    return {
-        "id": id_,
-        "customer_id": customer_id,
-        "rate_card_id": "R1",
-        "starting_at": start,
-        "ending_before": end,
-        "usage_statement_schedule": {
-            "frequency": frequency,
-            "day": day,
-            "billing_anchor_date": anchor,
-        },
-        "multiplier_override_prioritization": prioritization,
-    }
+    return shared.contract(
+        id_,
+        customer_id,
+        "R1",
+        start=start,
+        end=end,
+        frequency=frequency,
+        day=day,
+        anchor=anchor,
+        prioritization=prioritization,
+    )
 
 
 def override(
@@ -174,25 +160,11 @@ def balance(
     priority: object = None,
 ) -> dict:
     """A commit (kind PREPAID/POSTPAID) or credit (kind CREDIT) with (id, amount, start, end)."""
-    row = {
-        "id": id_,
-        "contract_id": "C1",
-        "name": id_,
-        "product_id": "P_" + id_,
-        "access_schedule": {
-            "schedule_items": [
-                {"id": sid, "amount": amount, "starting_at": start, "ending_before": end}
-                for sid, amount, start, end in segments
-            ]
-        },
-        "applicable_product_ids": products,
-        "applicable_product_tags": tags,
-        "priority": priority,
-    }
-    if kind != "CREDIT":
-        row["type"] = kind
-        row["invoice_schedule"] = None
-    return row
+    items = [shared.schedule_item(*segment) for segment in segments]
+    options = {"product_ids": products, "product_tags": tags, "priority": priority}
+    if kind == "CREDIT":
+        return shared.credit(id_, "C1", "P_" + id_, items, **options)
+    return shared.commit(id_, "C1", "P_" + id_, items, kind=kind, **options)
 
 
 def base(

@@ -17,8 +17,6 @@ from collections import defaultdict
 from decimal import Decimal as D
 
 import pytest
-from dbt_runner import dbt_build
-from scenario import write_raw
 from test_balances import base, commit, schedule, tokens
 
 AS_OF = "2026-04-20T00:00:00Z"
@@ -63,12 +61,8 @@ def scenario():
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("revenue")
-    write_raw(root / "raw", scenario())
-    result = dbt_build(root / "raw", root, AS_OF)
-    assert result.returncode == 0, result.output[-3000:]
-    return result
+def run(build_green):
+    return build_green("revenue", scenario(), AS_OF)
 
 
 def test_calendar_month_revenue_across_nth_of_month_periods(run):

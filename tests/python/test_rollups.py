@@ -19,8 +19,9 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, DbtRun, dbt_build
-from scenario import Scenario, event, parse_utc, write_raw
+import scenario as shared
+from dbt_runner import DBT, PROJECT_DIR, DbtRun
+from scenario import Scenario, event, parse_utc
 
 AS_OF = "2026-03-10T00:00:00Z"
 MEASURES = (
@@ -65,61 +66,25 @@ def configuration() -> Scenario:
     API calls (COUNT, flat); customer a has a prepaid commit, customer b a credit."""
     scenario = Scenario(
         customers=[
-            {"id": "ru-a", "name": "Alpha", "ingest_aliases": []},
-            {"id": "ru-b", "name": "Beta", "ingest_aliases": []},
+            shared.customer("ru-a", name="Alpha"),
+            shared.customer("ru-b", name="Beta"),
         ],
         billable_metrics=[
-            {
-                "id": "ru-m-tokens",
-                "name": "tokens",
-                "event_type_filter": {"in_values": ["ru-llm"]},
-                "property_filters": [],
-                "aggregation_type": "SUM",
-                "aggregation_key": "tokens",
-                "group_keys": [],
-            },
-            {
-                "id": "ru-m-calls",
-                "name": "calls",
-                "event_type_filter": {"in_values": ["ru-api"]},
-                "property_filters": [],
-                "aggregation_type": "COUNT",
-                "aggregation_key": None,
-                "group_keys": [],
-            },
+            shared.metric("ru-m-tokens", event_types=["ru-llm"], key="tokens", name="tokens"),
+            shared.metric("ru-m-calls", event_types=["ru-api"], aggregation="COUNT", name="calls"),
         ],
         products=[
-            {
-                "id": "ru-p-tokens",
-                "name": "tokens",
-                "type": "USAGE",
-                "billable_metric_id": "ru-m-tokens",
-                "quantity_conversion": {"conversion_factor": 1000, "operation": "DIVIDE"},
-                "quantity_rounding": None,
-                "pricing_group_key": ["model"],
-                "presentation_group_key": ["region"],
-                "tags": [],
-            },
-            {
-                "id": "ru-p-calls",
-                "name": "calls",
-                "type": "USAGE",
-                "billable_metric_id": "ru-m-calls",
-                "quantity_conversion": None,
-                "quantity_rounding": None,
-                "pricing_group_key": None,
-                "presentation_group_key": None,
-                "tags": [],
-            },
+            shared.product(
+                "ru-p-tokens",
+                "ru-m-tokens",
+                conversion=("DIVIDE", 1000),
+                pricing_key=["model"],
+                presentation_key=["region"],
+                name="tokens",
+            ),
+            shared.product("ru-p-calls", "ru-m-calls", name="calls"),
         ],
-        rate_cards=[
-            {
-                "id": "ru-rc",
-                "name": "rollups",
-                "fiat_credit_type_id": "USD_CENTS",
-                "credit_type_conversions": [],
-            }
-        ],
+        rate_cards=[shared.rate_card("ru-rc", name="rollups")],
     )
     for product_id, price, tiers, groups in (
         ("ru-p-tokens", "2.5", None, None),
@@ -127,63 +92,39 @@ def configuration() -> Scenario:
         ("ru-p-calls", "0.1", None, None),
     ):
         scenario.rates.append(
-            {
-                "rate_card_id": "ru-rc",
-                "product_id": product_id,
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "entitled": True,
-                "rate_type": "TIERED" if tiers else "FLAT",
-                "price": price,
-                "tiers": tiers,
-                "pricing_group_values": groups,
-                "credit_type_id": None,
-            }
+            shared.rate(
+                "ru-rc",
+                product_id,
+                start="2026-01-01T00:00:00Z",
+                price=price,
+                tiers=tiers,
+                group_values=groups,
+            )
         )
     for customer in ("a", "b"):
         scenario.contracts.append(
-            {
-                "id": f"ru-ct-{customer}",
-                "customer_id": f"ru-{customer}",
-                "rate_card_id": "ru-rc",
-                "starting_at": "2026-01-01T00:00:00Z",
-                "ending_before": None,
-                "usage_statement_schedule": {
-                    "frequency": "MONTHLY",
-                    "day": "FIRST_OF_MONTH",
-                    "billing_anchor_date": None,
-                },
-                "multiplier_override_prioritization": None,
-            }
+            shared.contract(
+                f"ru-ct-{customer}", f"ru-{customer}", "ru-rc", start="2026-01-01T00:00:00Z"
+            )
         )
-    segment = {"starting_at": "2026-01-01T00:00:00Z", "ending_before": "2026-04-01T00:00:00Z"}
+    window = ("2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z")
     scenario.commits.append(
-        {
-            "id": "ru-commit",
-            "contract_id": "ru-ct-a",
-            "type": "PREPAID",
-            "name": "commit",
-            "product_id": "ru-p-tokens",
-            "access_schedule": {"schedule_items": [{"id": "ru-commit-s", "amount": 40, **segment}]},
-            "invoice_schedule": None,
-            "applicable_product_ids": None,
-            "applicable_product_tags": None,
-            "priority": None,
-        }
+        shared.commit(
+            "ru-commit",
+            "ru-ct-a",
+            "ru-p-tokens",
+            [shared.schedule_item("ru-commit-s", 40, *window)],
+            name="commit",
+        )
     )
     scenario.credits.append(
-        {
-            "id": "ru-credit",
-            "contract_id": "ru-ct-b",
-            "name": "credit",
-            "product_id": "ru-p-tokens",
-            "access_schedule": {
-                "schedule_items": [{"id": "ru-credit-s", "amount": "15.5", **segment}]
-            },
-            "applicable_product_ids": None,
-            "applicable_product_tags": None,
-            "priority": None,
-        }
+        shared.credit(
+            "ru-credit",
+            "ru-ct-b",
+            "ru-p-tokens",
+            [shared.schedule_item("ru-credit-s", "15.5", *window)],
+            name="credit",
+        )
     )
     return scenario
 
@@ -247,14 +188,10 @@ def events() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> DbtRun:
+def warehouse(build_green) -> DbtRun:
     scenario = configuration()
     scenario.add_events(events())
-    root = tmp_path_factory.mktemp("rollups")
-    write_raw(root / "raw", scenario)
-    run = dbt_build(root / "raw", root, AS_OF)
-    assert run.returncode == 0, run.output[-3000:]
-    return run
+    return build_green("rollups", scenario, AS_OF)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from dbt_runner import PROJECT_DIR, dbt_build
-from scenario import write_raw
+from dbt_runner import PROJECT_DIR
 from test_balances import AS_OF, spec_section_7
 
 HOSTILE = "x'; drop table fct_invoices; --"
@@ -24,12 +23,8 @@ def script(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    root = tmp_path_factory.mktemp("safe")
-    write_raw(root / "raw", spec_section_7())
-    run = dbt_build(root / "raw", root, AS_OF)
-    assert run.returncode == 0, run.output[-3000:]
-    return run
+def warehouse(build_green):
+    return build_green("safe", spec_section_7(), AS_OF)
 
 
 def invoices(run) -> int:

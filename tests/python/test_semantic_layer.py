@@ -19,8 +19,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, DbtRun, dbt_build
-from scenario import write_raw
+from dbt_runner import DBT, PROJECT_DIR, DbtRun
 from test_rollups import AS_OF, configuration, events, mart_rows, property_text, truncate
 
 MF = DBT.parent / "mf"
@@ -38,15 +37,12 @@ METRICS = (
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> DbtRun:
+def warehouse(build_green) -> DbtRun:
     scenario = configuration()
     scenario.add_events(events())
-    root = tmp_path_factory.mktemp("semantic")
-    write_raw(root / "raw", scenario)
     # a whole build: only a build that passed its tests is published for readers
-    run = dbt_build(root / "raw", root, AS_OF)
-    assert run.returncode == 0, run.output[-3000:]
-    (root / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
+    run = build_green("semantic", scenario, AS_OF)
+    (run.db_path.parent / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
     return run
 
 

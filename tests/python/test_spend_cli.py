@@ -14,10 +14,10 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from dbt_runner import PROJECT_DIR, dbt_build
+from dbt_runner import PROJECT_DIR
 from rated_events_tools import spend
 from rated_events_tools.cli import open_reader
-from scenario import event, write_raw
+from scenario import event
 from test_balances import AS_OF, spec_section_7
 from test_trace import held_open, in_use_line
 
@@ -33,7 +33,7 @@ PROPERTIES = [
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def warehouse(build_green):
     scenario = spec_section_7()
     scenario.add_events(
         [
@@ -42,11 +42,7 @@ def warehouse(tmp_path_factory):
         ],
         "events-props.parquet",
     )
-    root = tmp_path_factory.mktemp("spend")
-    write_raw(root / "raw", scenario)
-    run = dbt_build(root / "raw", root, AS_OF)
-    assert run.returncode == 0, run.output[-3000:]
-    return run
+    return build_green("spend", scenario, AS_OF)
 
 
 def truncate(moment: datetime, grain: str) -> datetime:

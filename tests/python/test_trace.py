@@ -14,16 +14,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from dbt_runner import DBT, PROJECT_DIR
 from rated_events_tools import summary
 from rated_events_tools import trace as trace_script
 from rated_events_tools.cli import open_reader
-from scenario import event, write_raw
+from scenario import event
 from test_balances import AS_OF, spec_section_7, tokens
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def warehouse(build_green):
     scenario = spec_section_7()
     duplicate = tokens("k7", "e1", 5, 4_000_000)
     duplicate["received_at"] = duplicate["received_at"].replace(hour=1)
@@ -36,11 +36,7 @@ def warehouse(tmp_path_factory):
         "2026-01-08T00:00:05Z",
     )
     scenario.add_events([duplicate, stranger], "events-later.parquet")
-    root = tmp_path_factory.mktemp("trace")
-    write_raw(root / "raw", scenario)
-    run = dbt_build(root / "raw", root, AS_OF)
-    assert run.returncode == 0, run.output[-3000:]
-    return run
+    return build_green("trace", scenario, AS_OF)
 
 
 def query(run, sql: str, params: list) -> list[tuple]:
