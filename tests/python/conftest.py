@@ -20,13 +20,22 @@ from scenario import Scenario, write_raw
 
 @pytest.fixture(scope="session")
 def build_green(tmp_path_factory) -> Callable[..., DbtRun]:
-    """`build_green(name, scenario, as_of, **build_options)`: writes the scenario to
-    `<new folder named name>/raw`, runs `dbt build` there at as_of and fails the test, with the
+    """`build_green(name, scenario, as_of, extra_files=None, **build_options)`: writes the
+    scenario to `<new folder named name>/raw` (plus `extra_files`, file name -> text, e.g. the
+    optional unit_costs.jsonl), runs `dbt build` there at as_of and fails the test, with the
     end of dbt's output, unless every model and test passed."""
 
-    def build(name: str, scenario: Scenario, as_of: str, **build_options) -> DbtRun:
+    def build(
+        name: str,
+        scenario: Scenario,
+        as_of: str,
+        extra_files: dict[str, str] | None = None,
+        **build_options,
+    ) -> DbtRun:
         root = tmp_path_factory.mktemp(name)
         raw = write_raw(root / "raw", scenario)
+        for file_name, text in (extra_files or {}).items():
+            (raw / file_name).write_text(text, encoding="utf-8")
         run = dbt_build(raw, root, as_of, **build_options)
         assert run.returncode == 0, f"dbt build of {name} failed:\n{run.output[-4000:]}"
         return run

@@ -23,9 +23,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from dbt_runner import DBT, PROJECT_DIR, dbt_build
+from dbt_runner import DBT, PROJECT_DIR
 from PIL import Image
-from scenario import write_raw
 from test_balances import AS_OF, spec_section_7
 
 INSTALL_HINT = "sudo apt-get install chromium chromium-driver"
@@ -44,12 +43,11 @@ def words(text: str) -> str:
 
 # ------------------------------------------------------------------------------- the docs site
 @pytest.fixture(scope="module")
-def docs_target(tmp_path_factory) -> Path:
+def docs_target(build_green) -> Path:
     """A built scenario warehouse and its `dbt docs generate --static` output folder."""
-    folder = tmp_path_factory.mktemp("docs")
-    raw = write_raw(folder / "raw", spec_section_7())
-    run = dbt_build(raw, folder, AS_OF)
-    assert run.returncode == 0, run.output[-4000:]
+    run = build_green("docs", spec_section_7(), AS_OF)
+    folder = run.db_path.parent
+    raw = folder / "raw"
     # the same environment and vars as the build, so the catalog reads this build's warehouse
     env = {
         **os.environ,

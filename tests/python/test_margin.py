@@ -17,8 +17,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from dbt_runner import dbt_build
-from scenario import event, write_raw
+from scenario import event
 from test_balances import base, schedule
 
 AS_OF = "2026-03-10T00:00:00Z"
@@ -35,7 +34,7 @@ def unit_cost(values: dict, per_unit: str, start: str, end: str | None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(build_green):
     s = base("mg", price=100)
     s.credits.append(
         {
@@ -65,18 +64,14 @@ def run(tmp_path_factory):
             for tx, day, props in rows
         ]
     )
-    root = tmp_path_factory.mktemp("margin")
-    write_raw(root / "raw", s)
     costs = [
         unit_cost({"cluster": "a"}, "30", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"),
         unit_cost({"cluster": "a"}, "40", "2026-02-01T00:00:00Z", None),
         unit_cost({}, "50", "2026-01-01T00:00:00Z", None),
         unit_cost({"cluster": "a", "gpu": "x"}, "1", "2026-01-01T00:00:00Z", None),
     ]
-    (root / "raw" / "unit_costs.jsonl").write_text("".join(json.dumps(c) + "\n" for c in costs))
-    result = dbt_build(root / "raw", root, AS_OF)
-    assert result.returncode == 0, result.output[-3000:]
-    return result
+    unit_costs = "".join(json.dumps(cost) + "\n" for cost in costs)
+    return build_green("margin", s, AS_OF, extra_files={"unit_costs.jsonl": unit_costs})
 
 
 def test_margin_by_cluster(run):
