@@ -54,12 +54,6 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- The configuration files every raw folder must hold (an empty file is fine); unit_costs.jsonl
-    is optional (margin reports only). -#}
-{% macro required_config_files() %}
-    {{- return(raw_config_files() | reject('equalto', 'unit_costs') | list) -}}
-{% endmacro %}
-
 {% macro default__raw_folder_problems() %}
     {%- set folder = raw_input_folder() -%}
     {%- set quoted = folder | replace("'", "''") -%}

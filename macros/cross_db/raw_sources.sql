@@ -13,10 +13,18 @@
     {#- dbt-duckdb reads the files in place through external_location: nothing to do -#}
 {% endmacro %}
 
-{#- The configuration files of rules 3 (unit_costs.jsonl is optional). -#}
+{#- The configuration files of rules 3, without `.jsonl`: the project's one list of them (the
+    tables of source `billing`; tests/python/test_layering.py holds the two together, and the
+    Python side, rated_events_tools.generate.files.CONFIG_FILES, to this list).
+    unit_costs.jsonl is optional (margin reports only). -#}
 {% macro raw_config_files() %}
+    {{- return(required_config_files() + ['unit_costs']) -}}
+{% endmacro %}
+
+{#- The configuration files every raw folder must hold (an empty file is fine). -#}
+{% macro required_config_files() %}
     {{- return(['customers', 'billable_metrics', 'products', 'rate_cards', 'rates', 'contracts',
-        'overrides', 'commits', 'credits', 'unit_costs']) -}}
+        'overrides', 'commits', 'credits']) -}}
 {% endmacro %}
 
 {#- A path as a Spark string literal (backslashes and quotes escaped). -#}

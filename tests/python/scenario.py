@@ -17,18 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-CONFIG_FILES = (
-    "customers",
-    "billable_metrics",
-    "products",
-    "rate_cards",
-    "rates",
-    "contracts",
-    "overrides",
-    "commits",
-    "credits",
-)
+from rated_events_tools.generate.files import CONFIG_FILES
 
 EVENT_SCHEMA = pa.schema(
     [

@@ -161,3 +161,24 @@ def test_every_parent_shows_in_the_graph():
         path.name for path in (PROJECT_DIR / "macros").rglob("*.sql") if "ref(" in path.read_text()
     )
     assert with_refs == sorted(MACROS_WITH_REFS)
+
+
+def test_one_list_of_configuration_files(manifest: dict, tmp_path):
+    """The configuration files are listed once per language, and the lists agree: dbt's
+    `required_config_files` (raw-folder check, configuration hash, Spark registration), the
+    tables of source `billing` (less the optional unit_costs) and the Python side's
+    CONFIG_FILES (the generator and the test scenarios write them)."""
+    from rated_events_tools.generate.files import CONFIG_FILES, OPTIONAL_FILES
+
+    completed = dbt_command(
+        ["compile", "--quiet", "--inline", "{{ required_config_files() | join(' ') }}"], tmp_path
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    from_macro = completed.stdout.split()
+    billing = [
+        source["name"]
+        for source in manifest["sources"].values()
+        if source["source_name"] == "billing"
+    ]
+    assert sorted(from_macro) == sorted(CONFIG_FILES)
+    assert sorted(billing) == sorted([*CONFIG_FILES, *OPTIONAL_FILES])
