@@ -17,6 +17,7 @@ the command line is ever read as Jinja or SQL; the macros quote values and names
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -25,6 +26,8 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+
+from dbt.version import __version__ as dbt_version
 
 from .cli import fail
 
@@ -69,9 +72,39 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+def project_fingerprint() -> str:
+    """A hash of everything a macro's rendering can depend on: the project and profile files,
+    every macro and model file, and dbt's version."""
+    digest = hashlib.sha256()
+    digest.update(dbt_version.encode())
+    files = [PROJECT_DIR / "dbt_project.yml", PROJECT_DIR / "profiles.yml"]
+    for folder in ("macros", "models"):
+        files.extend(sorted(path for path in (PROJECT_DIR / folder).rglob("*") if path.is_file()))
+    for path in files:
+        digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def compile_inline(statements: list[str]) -> list[str]:
     """Each Jinja statement rendered to SQL by dbt, in one `dbt compile`; one line on stderr and
-    exit code 2 when dbt cannot compile them (e.g. a macro rejects an argument)."""
+    exit code 2 when dbt cannot compile them (e.g. a macro rejects an argument). The result is
+    kept in target/cli/compiled, keyed by the statements and the project's fingerprint, so the
+    same statements on an unchanged project are not compiled again (dbt takes seconds)."""
+    key = hashlib.sha256(json.dumps([project_fingerprint(), statements]).encode()).hexdigest()
+    cached = PROJECT_DIR / "target" / "cli" / "compiled" / f"{key}.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    compiled = compile_inline_uncached(statements)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(compiled))
+    partial.replace(cached)  # atomic: a concurrent reader sees the whole file or none
+    return compiled
+
+
+def compile_inline_uncached(statements: list[str]) -> list[str]:
+    """`compile_inline` without the cache: always runs dbt."""
     env = {**os.environ, "RATED_EVENTS_DB": ":memory:", "RATED_EVENTS_TARGET": "dev"}
     for name in ("RATED_EVENTS_BUILD_DB", "RATED_EVENTS_RAW_PATH", "RATED_EVENTS_AS_OF"):
         env.pop(name, None)  # the compiled SQL does not depend on them; a fixed env keeps the parse

@@ -102,4 +102,3 @@ def freshness_line(sources_json: Path) -> str:
 
 if __name__ == "__main__":
     main()
-

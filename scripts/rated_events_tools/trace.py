@@ -6,8 +6,8 @@ Prints the raw event(s) with that transaction_id (file and row), each copy's out
 a duplicate collapsed into, or the error code and detail), every rated event (product, tier,
 quantity, unit price, amount, coverage, balance segment), the invoice line items each rated
 event rolls into, and each invoice's status and finalized_at. The rows are those of the dbt
-macro `trace_transaction`, compiled by dbt (a few seconds) and run read-only against the
-warehouse, so this prints exactly what
+macro `trace_transaction`, compiled by dbt (a few seconds the first time; kept while the
+project is unchanged) and run read-only against the warehouse, so this prints exactly what
 `dbt show --target published --inline "{{ trace_transaction('TRANSACTION_ID') }}"` shows; the
 transaction id is only ever a quoted string literal.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from .cli import add_db_argument, open_reader, parser_for, table
+from .cli import add_db_argument, fail, open_reader, parser_for, table
 from .dbt_macros import call, compile_inline
 
 # the macro's sections, in its order: (section, printed title, reference column)
@@ -36,15 +36,24 @@ SECTIONS = (
 )
 
 
-def trace_sql(transaction_id: str) -> str:
-    """The SQL of `trace_transaction(transaction_id)`, compiled by dbt."""
-    (sql,) = compile_inline([call("trace_transaction", transaction_id)])
-    return sql
+# The macro is compiled once for this placeholder id (and kept while the project is unchanged,
+# see dbt_macros.compile_inline); each of its quoted occurrences becomes the query parameter $1,
+# so a transaction id never becomes SQL text at all.
+PLACEHOLDER = "rated-events-trace-placeholder-7f3a"
+
+
+def trace_sql() -> str:
+    """The SQL of `trace_transaction`, compiled by dbt, with parameter $1 for the id."""
+    (sql,) = compile_inline([call("trace_transaction", PLACEHOLDER)])
+    quoted = f"'{PLACEHOLDER}'"
+    if quoted not in sql or PLACEHOLDER in sql.replace(quoted, ""):
+        fail("trace_transaction no longer compares transaction_id with one quoted literal")
+    return sql.replace(quoted, "$1")
 
 
 def trace_rows(connection: duckdb.DuckDBPyConnection, transaction_id: str) -> list[tuple]:
     """The macro's rows (step, section, reference, detail), on a connection of cli.open_reader."""
-    return connection.execute(trace_sql(transaction_id)).fetchall()
+    return connection.execute(trace_sql(), [transaction_id]).fetchall()
 
 
 def render_trace(transaction_id: str, rows: list[tuple]) -> str:
@@ -67,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     db: Path = args.db
     if not db.is_file():  # say so before spending seconds on compiling
         open_reader(db)
-    sql = trace_sql(args.transaction_id)
+    sql = trace_sql()
     with open_reader(db) as connection:
-        rows = connection.execute(sql).fetchall()
+        rows = connection.execute(sql, [args.transaction_id]).fetchall()
     if not any(row[1] == "raw event" for row in rows):
         print(f"no event with transaction_id {args.transaction_id!r} in {db}", file=sys.stderr)
         return 1
