@@ -41,15 +41,6 @@ STEPS = (
 
 # (parent, child): why the edge is allowed to break a rule
 WAIVED = {
-    ("source:billing.billable_metrics", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.commits", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.contracts", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.credits", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.customers", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.overrides", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.products", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.rate_cards", "int_run_provenance"): "hashes the raw text as received",
-    ("source:billing.rates", "int_run_provenance"): "hashes the raw text as received",
     # a balance's remaining amount is the ledger's last running balance, never computed twice
     ("fct_balance_ledger", "dim_balances"): "the ledger is the one source of remaining amounts",
 }

@@ -4,6 +4,7 @@ hash); later runs never rewrite those."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -111,3 +112,24 @@ def test_same_configuration_gives_the_same_hash(runs, tmp_path):
     assert rebuilt.returncode == 0, rebuilt.output[-3000:]
     params = [T2.replace("T", " ").replace("Z", "")]
     assert rebuilt.query(sql, params) == runs["second"].query(sql, params) != []
+
+
+def test_config_hash_covers_the_files_as_received(runs):
+    """run_config_hash, computed here from the raw files alone: per configuration file (the
+    optional unit costs aside), the MD5 of its non-blank lines (whitespace around each removed)
+    joined by newlines; then the MD5 of `name:hash` per file, in name order, joined the same way."""
+    from rated_events_tools.generate.files import CONFIG_FILES
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+    file_hashes = []
+    for name in sorted(CONFIG_FILES):
+        text = (runs["raw_t2"] / f"{name}.jsonl").read_text(encoding="utf-8")
+        lines = [line.strip(" \t\r") for line in text.split("\n")]
+        kept = [line for line in lines if line]
+        if kept:  # an empty file contributes nothing
+            file_hashes.append(f"{name}:{md5(chr(10).join(kept))}")
+    expected = md5("\n".join(file_hashes))
+    sql = "select distinct run_config_hash from fct_invoices where run_invocation_id = ?"
+    assert runs["second"].query(sql, [runs["second_id"]]) == [(expected,)]
