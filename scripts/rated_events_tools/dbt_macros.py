@@ -87,20 +87,26 @@ def project_fingerprint() -> str:
 
 
 def compile_inline(statements: list[str]) -> list[str]:
-    """Each Jinja statement rendered to SQL by dbt, in one `dbt compile`; one line on stderr and
-    exit code 2 when dbt cannot compile them (e.g. a macro rejects an argument). The result is
-    kept in target/cli/compiled, keyed by the statements and the project's fingerprint, so the
-    same statements on an unchanged project are not compiled again (dbt takes seconds)."""
-    key = hashlib.sha256(json.dumps([project_fingerprint(), statements]).encode()).hexdigest()
-    cached = PROJECT_DIR / "target" / "cli" / "compiled" / f"{key}.json"
-    if cached.is_file():
-        return json.loads(cached.read_text())
-    compiled = compile_inline_uncached(statements)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(compiled))
-    partial.replace(cached)  # atomic: a concurrent reader sees the whole file or none
-    return compiled
+    """Each Jinja statement rendered to SQL by dbt; one line on stderr and exit code 2 when dbt
+    cannot compile them (e.g. a macro rejects an argument). Each statement's SQL is kept in
+    target/cli/compiled, keyed by the statement and the project's fingerprint, so a statement
+    already compiled on an unchanged project is not compiled again (dbt takes seconds); the
+    others are compiled together, in one `dbt compile`."""
+    fingerprint = project_fingerprint()
+    folder = PROJECT_DIR / "target" / "cli" / "compiled"
+    paths = [
+        folder / f"{hashlib.sha256(json.dumps([fingerprint, text]).encode()).hexdigest()}.sql"
+        for text in statements
+    ]
+    missing = [index for index, path in enumerate(paths) if not path.is_file()]
+    if missing:
+        compiled = compile_inline_uncached([statements[index] for index in missing])
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, sql in zip(missing, compiled, strict=True):
+            partial = paths[index].with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(sql)
+            partial.replace(paths[index])  # atomic: a concurrent reader sees all of it or none
+    return [path.read_text() for path in paths]
 
 
 def compile_inline_uncached(statements: list[str]) -> list[str]:

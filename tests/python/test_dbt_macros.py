@@ -20,7 +20,7 @@ def test_compiled_sql_is_reused_while_the_project_is_unchanged(monkeypatch, tmp_
 
     def fake_dbt(statements: list[str]) -> list[str]:
         compiled.append(statements)
-        return [f"select {len(compiled)}"]
+        return [f"select {len(compiled)}" for _ in statements]
 
     monkeypatch.setattr(dbt_macros, "compile_inline_uncached", fake_dbt)
 
@@ -32,7 +32,14 @@ def test_compiled_sql_is_reused_while_the_project_is_unchanged(monkeypatch, tmp_
     assert dbt_macros.compile_inline(["{{ a() }}"]) == ["select 3"]  # a macro changed
     (project / "models" / "new_model.sql").write_text("select 1")
     assert dbt_macros.compile_inline(["{{ a() }}"]) == ["select 4"]  # a model appeared
-    assert len(compiled) == 4
+    # statements already compiled are reused one by one; only the others go to dbt, together
+    assert dbt_macros.compile_inline(["{{ a() }}", "{{ c() }}", "{{ d() }}"]) == [
+        "select 4",
+        "select 5",
+        "select 5",
+    ]
+    assert compiled[-1] == ["{{ c() }}", "{{ d() }}"]
+    assert len(compiled) == 5
 
 
 def test_trace_binds_the_transaction_id_as_a_parameter():
