@@ -275,22 +275,7 @@ def test_lineage_of_finalized_rated_events_reaches_the_raw_sources(
     leads back through staging to every raw source it reads."""
     from selenium.webdriver.common.by import By
 
-    open_model(browser, docs_url, "fct_rated_events_finalized")
-    # what an auditor clicks: the lineage launcher, then "expand" to the full graph
-    browser.find_element(By.CSS_SELECTOR, ".launcher").click()
-    expand = wait_for(
-        browser,
-        lambda driver: next(
-            (
-                link
-                for link in driver.find_elements(By.CSS_SELECTOR, '[ng-click="showExpanded()"]')
-                if link.is_displayed()
-            ),
-            False,
-        ),
-        "the lineage graph's expand button",
-    )
-    expand.click()
+    open_full_graph(browser, docs_url)
     shown = wait_for(
         browser,
         lambda driver: driver.execute_script(UPSTREAM_JS, FINALIZED),
@@ -443,6 +428,8 @@ return cy.nodes(':visible').map(n => n.data('name') || n.id());
 
 
 def open_full_graph(driver, url: str) -> None:
+    """What an auditor clicks on fct_rated_events_finalized's page: the lineage launcher, then
+    "expand" to the full graph."""
     from selenium.webdriver.common.by import By
 
     open_model(driver, url, "fct_rated_events_finalized")
