@@ -27,8 +27,11 @@ run: setup data warehouse-files
 		--freshness target/sources.json
 
 ## test: the whole suite (pytest incl. dbt builds of test scenarios, sqlfluff, ruff)
+# on TEST_WORKERS pytest-xdist workers (default: one per core, at least 2); each module's tests
+# stay on one worker (tests/python/conftest.py), so a module's shared build is made once
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 test: setup
-	$(BIN)/python -m pytest -q --durations=30; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=30; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 	$(MAKE) lint
 
 # sqlfluff compiles the project through dbt: an in-memory DuckDB keeps it off the warehouse file

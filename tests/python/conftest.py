@@ -41,3 +41,14 @@ def build_green(tmp_path_factory) -> Callable[..., DbtRun]:
         return run
 
     return build
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`): each
+    module's tests stay together on one worker, so a module-scoped build is made once. A module
+    whose tests each build their own folder says `INDEPENDENT_TESTS = True`, and its tests
+    are spread over both workers."""
+    for item in items:
+        module = item.module
+        if module is not None and not getattr(module, "INDEPENDENT_TESTS", False):
+            item.add_marker(pytest.mark.xdist_group(module.__name__))

@@ -12,6 +12,8 @@ from dbt_runner import dbt_build
 from scenario import Scenario, write_raw
 
 AS_OF = "2026-03-01T00:00:00Z"
+# each test builds a folder of its own: pytest-xdist spreads them over its workers
+INDEPENDENT_TESTS = True
 
 
 def valid_scenario() -> Scenario:

@@ -86,6 +86,14 @@ class Build:
         self.process.wait(timeout=30)
         self._reader.join(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP the whole process group: the build keeps every lock it holds, and a test can
+        try things "while it runs" however fast the machine is."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def finish(self, timeout: float = 300) -> int:
         try:
             returncode = self.process.wait(timeout=timeout)

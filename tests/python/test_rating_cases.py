@@ -658,7 +658,8 @@ S.add_events(EVENTS)
 
 @pytest.fixture(scope="module")
 def run(build_green):
-    return build_green("rating_cases", S, AS_OF)
+    # the one test build that also runs the unit tests (dbt_runner.build_invocation)
+    return build_green("rating_cases", S, AS_OF, unit_tests=True)
 
 
 def rated_rows(run, transaction_id: str) -> list[tuple]:

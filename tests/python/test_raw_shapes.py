@@ -19,6 +19,8 @@ from scenario import EVENT_SCHEMA, event, write_raw
 from test_config_validation import valid_scenario
 
 AS_OF = "2026-03-01T00:00:00Z"
+# each test builds a folder of its own: pytest-xdist spreads them over its workers
+INDEPENDENT_TESTS = True
 
 
 def events(prefix: str, count: int) -> list[dict]:
