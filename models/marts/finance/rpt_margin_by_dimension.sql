@@ -22,6 +22,7 @@ costed as (
     select
         rated_events.product_id,
         rated_events.properties,
+        coalesce({{ has_duplicate_json_keys('rated_events.properties') }}, false) as has_duplicate_property_keys,
         cast({{ dbt.date_trunc('month', 'rated_events.event_timestamp') }} as date) as calendar_month,
         case when rated_events.coverage = 'CREDIT' then 0 else rated_events.amount end as revenue,
         costs.cost,
@@ -30,33 +31,35 @@ costed as (
     left join costs on rated_events.rated_event_id = costs.rated_event_id
 ),
 
-by_dimension as (
+with_dimension_values as (
+    -- every key's comparison text (rules 8) read once per rated event: a direct lookup, or,
+    -- for the rare object that repeats a key, its last occurrence (as the spend rollups do)
+    select
+        calendar_month,
+        product_id,
+        revenue,
+        cost,
+        has_unit_cost,
+        {%- for key in dimension_keys %}
+        {{ json_value_text(json_object_value('properties', key, 'has_duplicate_property_keys')) }}
+            as {{ 'dimension_' ~ loop.index }}_value{{ ',' if not loop.last }}
+        {%- endfor %}
+    from costed
+),
+
+dimension_values as (
     {% for key in dimension_keys %}
     select
         calendar_month,
         product_id,
         {{ rollup_string_literal(key) }} as dimension_key,
-        {{ json_object_field_last('properties', rollup_string_literal(key)) }} as dimension_json,
+        {{ 'dimension_' ~ loop.index }}_value as dimension_value,
         revenue,
         cost,
         has_unit_cost
-    from costed
+    from with_dimension_values
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
-),
-
-dimension_values as (
-    -- the value's text from the JSON value found once per row and key (the text rule reads
-    -- its argument several times)
-    select
-        calendar_month,
-        product_id,
-        dimension_key,
-        {{ json_value_text('dimension_json') }} as dimension_value,
-        revenue,
-        cost,
-        has_unit_cost
-    from by_dimension
 ),
 
 totals as (
