@@ -41,6 +41,6 @@ select
     case when {{ relation }}.status = 'FINALIZED' then run.run_config_hash end as run_config_hash
 from {{ relation }}
 cross join {{ run }} as run
--- BI tools read by customer and time: store rows in that order
-order by {{ relation }}.customer_id, {{ relation }}.event_timestamp, {{ relation }}.rated_event_id
+{#- no sort here: int_rated_events is stored by customer and time, the order BI tools read in
+    (docs block `rated_event_storage`) -#}
 {% endmacro %}

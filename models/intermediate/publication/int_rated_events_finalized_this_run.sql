@@ -3,6 +3,9 @@
 -- appends them to fct_rated_events_finalized, which never updates or deletes a row.
 -- int_rated_events already leaves recorded invoices out (they are not rated again); the
 -- filter says so here too, since appending an invoice twice would double its history.
+-- A view: a filter of int_rated_events, which stores every rated row once (docs block
+-- `rated_event_storage`). A table on Spark, whose views are read again by every query.
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
 with
 
 rated_events as (
