@@ -12,6 +12,7 @@ rater and the hypothesis strategies live beside it (`reference/`, `strategies.py
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from dbt_runner import DbtRun, dbt_build
@@ -43,12 +44,28 @@ def build_green(tmp_path_factory) -> Callable[..., DbtRun]:
     return build
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`): each
-    module's tests stay together on one worker, so a module-scoped build is made once. A module
-    whose tests each build their own folder says `INDEPENDENT_TESTS = True`, and its tests
-    are spread over both workers."""
-    for item in items:
-        module = item.module
-        if module is not None and not getattr(module, "INDEPENDENT_TESTS", False):
-            item.add_marker(pytest.mark.xdist_group(module.__name__))
+def independent_test_files() -> set[str]:
+    """The test files whose tests each build a folder of their own: they say so with a line
+    `INDEPENDENT_TESTS = True`."""
+    here = Path(__file__).parent
+    return {
+        path.relative_to(here.parents[1]).as_posix()
+        for path in here.rglob("test_*.py")
+        if "\nINDEPENDENT_TESTS = True\n" in path.read_text(encoding="utf-8")
+    }
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs the suite on pytest-xdist workers. Each test file's tests go to one
+    worker together, so a build a module's tests share is made once; the tests of a file that
+    says `INDEPENDENT_TESTS = True` are spread over the workers one by one."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    independent = independent_test_files()
+
+    class FileOrTestScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in independent else path
+
+    return FileOrTestScheduling(config, log)
