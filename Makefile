@@ -28,7 +28,7 @@ run: setup data warehouse-files
 
 ## test: the whole suite (pytest incl. dbt builds of test scenarios, sqlfluff, ruff)
 # on TEST_WORKERS pytest-xdist workers (default: one per core, at least 2); each module's tests
-# stay on one worker (tests/python/conftest.py), so a module's shared build is made once
+# stay on one worker (tests/python/conftest.py: test_file_scopes), so a shared build is made once
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 test: setup
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope --durations=30; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc

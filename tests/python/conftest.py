@@ -11,6 +11,7 @@ rater and the hypothesis strategies live beside it (`reference/`, `strategies.py
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,28 +45,36 @@ def build_green(tmp_path_factory) -> Callable[..., DbtRun]:
     return build
 
 
-def independent_test_files() -> set[str]:
-    """The test files whose tests each build a folder of their own: they say so with a line
-    `INDEPENDENT_TESTS = True`."""
+def test_file_scopes() -> dict[str, str]:
+    """How the suite's test files are scheduled on pytest-xdist workers, from a line each file
+    may hold: `INDEPENDENT_TESTS = True` (its tests each build a folder of their own, so they
+    are spread one by one) or `TEST_GROUP = "name"` (files sharing a session-scoped build go
+    to one worker together). Other files: all their tests on one worker."""
     here = Path(__file__).parent
-    return {
-        path.relative_to(here.parents[1]).as_posix()
-        for path in here.rglob("test_*.py")
-        if "\nINDEPENDENT_TESTS = True\n" in path.read_text(encoding="utf-8")
-    }
+    scopes = {}
+    for path in here.rglob("test_*.py"):
+        name = path.relative_to(here.parents[1]).as_posix()
+        text = path.read_text(encoding="utf-8")
+        group = re.search(r'^TEST_GROUP = "([^"]+)"$', text, re.MULTILINE)
+        if "\nINDEPENDENT_TESTS = True\n" in text:
+            scopes[name] = "each test"
+        elif group:
+            scopes[name] = f"group {group.group(1)}"
+    return scopes
 
 
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs the suite on pytest-xdist workers. Each test file's tests go to one
-    worker together, so a build a module's tests share is made once; the tests of a file that
-    says `INDEPENDENT_TESTS = True` are spread over the workers one by one."""
+    worker together, so a build a module's tests share is made once (see test_file_scopes
+    for the exceptions)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    independent = independent_test_files()
+    scopes = test_file_scopes()
 
-    class FileOrTestScheduling(LoadScopeScheduling):
+    class FileScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return nodeid if path in independent else path
+            scope = scopes.get(path, path)
+            return nodeid if scope == "each test" else scope
 
-    return FileOrTestScheduling(config, log)
+    return FileScheduling(config, log)
