@@ -105,9 +105,24 @@ def build_invocation(
         # would otherwise run against tables this build never made
         command += ["--select", select, "--indirect-selection", "cautious"]
     if not unit_tests:
-        command += ["--exclude-resource-type", "unit_test"]
+        command += UNIT_TESTS_LEFT_OUT
     command += list(flags)
     return command, env, db_path
+
+
+# what build_invocation adds unless unit_tests=True; a command other than `dbt build` made from
+# its command line (`dbt run-operation ...`) leaves it out
+UNIT_TESTS_LEFT_OUT = ["--exclude-resource-type", "unit_test"]
+
+
+def other_command(command: list[str], *args: str) -> list[str]:
+    """`dbt <args>` with the project, target and vars of build_invocation's `command`."""
+    rest = command[2:]
+    for index in range(len(rest) - 1):
+        if rest[index : index + 2] == UNIT_TESTS_LEFT_OUT:
+            rest = rest[:index] + rest[index + 2 :]
+            break
+    return [command[0], *args, *rest]
 
 
 def dbt_build(

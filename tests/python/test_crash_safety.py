@@ -30,8 +30,8 @@ from test_finalization import MARTS, T1, scenario_at_t1
 T0 = "2026-01-20T00:00:00Z"  # January still open: nothing finalized yet
 
 RUN_COLUMNS = ("run_as_of", "run_invocation_id", "run_config_hash")
-FINALIZED_START = "START sql table model main.int_rated_events_finalized_this_run"
-FINALIZED_DONE = "OK created sql table model main.int_rated_events_finalized_this_run"
+FINALIZED_START = "START sql view model main.int_rated_events_finalized_this_run"
+FINALIZED_DONE = "OK created sql view model main.int_rated_events_finalized_this_run"
 INGESTION_START = "START sql table model main.int_usage_events_validated"
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runner import PROJECT_DIR, build_invocation, dbt_build, workspace_path
+from dbt_runner import PROJECT_DIR, build_invocation, dbt_build, other_command, workspace_path
 from scenario import write_raw
 from test_crash_safety import Build, mart_rows
 from test_finalization import MARTS, T1, T2, scenario_at_t1, scenario_at_t2
@@ -55,7 +55,7 @@ def reader_checksum(db_path: Path) -> dict[str, str]:
 def dbt_command(work: Path, raw: Path, as_of: str, *args: str, env_extra=None):
     """`dbt <args>` on the warehouse in `work` (the same one every case uses)."""
     command, env, _ = build_invocation(raw, work, as_of)
-    command = [command[0], *args, *command[2:]]
+    command = other_command(command, *args)
     return subprocess.run(
         command,
         cwd=PROJECT_DIR,
@@ -215,7 +215,7 @@ def test_a_partial_build_is_never_published(warehouse):
 
 def test_a_killed_build_publishes_nothing(warehouse):
     build = Build(warehouse["raw"], warehouse["work"], T2)
-    seen = build.wait_for("START sql table model main.int_rated_events_finalized_this_run")
+    seen = build.wait_for("START sql view model main.int_rated_events_finalized_this_run")
     build.kill()
     assert seen, build.output[-3000:]
     assert_unchanged(warehouse)
@@ -257,7 +257,7 @@ def test_a_reader_makes_the_publish_wait_and_names_itself(warehouse, held_back):
 @pytest.mark.parametrize("step", PUBLISH_STEPS)
 def test_a_publish_killed_at_any_step_changes_nothing(warehouse, held_back, step):
     command, env, _ = build_invocation(held_back["raw"], warehouse["work"], T2)
-    command = [command[0], "run-operation", "publish_build", *command[2:]]
+    command = other_command(command, "run-operation", "publish_build")
     env["RATED_EVENTS_PUBLISH_PAUSE_AFTER"] = step
     process = subprocess.Popen(
         command,
