@@ -41,3 +41,12 @@ def build_green(tmp_path_factory) -> Callable[..., DbtRun]:
         return run
 
     return build
+
+
+@pytest.fixture(scope="session")
+def customer_spend(build_green):
+    """The spend alerts' and statements' scenario (customer_spend.py), built at two as_ofs on
+    one warehouse; shared by test_alerts.py and test_statement.py, so it is built once."""
+    from customer_spend import build_customer_spend
+
+    return build_customer_spend(build_green)
