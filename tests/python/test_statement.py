@@ -210,6 +210,7 @@ def offline_browser(tmp_path_factory):
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
+        "--hide-scrollbars",  # the README's picture shows the page, not the window
         f"--window-size={LAPTOP[0]},{LAPTOP[1]}",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
@@ -382,3 +383,57 @@ def test_end_customer_page_in_a_browser(offline_browser, out, run):
     assert users and users <= acme_users
     assert driver.find_elements("css selector", "#invoice") == []
     assert "acme" in driver.title
+
+
+# ------------------------------------------------------------------------- the parts, alone
+def test_shares_add_up_to_exactly_one_hundred_percent():
+    from rated_events_tools.statement.data import BreakdownRow, set_shares
+
+    rows = [BreakdownRow((k,), "USD_CENTS", Decimal(1), Decimal(0), Decimal(1)) for k in "abc"]
+    set_shares(rows)
+    assert [row.share for row in rows] == ["33.4 %", "33.3 %", "33.3 %"]
+    rows[0].usage = Decimal(-1)  # a negative group has no share of a total
+    set_shares(rows)
+    assert {row.share for row in rows} == {"–"}
+
+
+def test_many_groups_fold_into_one_row_with_their_sums():
+    from rated_events_tools.statement.data import MAX_BREAKDOWN_ROWS, BreakdownRow, collapse_tail
+
+    rows = [
+        BreakdownRow((f"u{i}", "m"), "USD_CENTS", Decimal(100 - i), Decimal(1), Decimal(99 - i))
+        for i in range(40)
+    ]
+    kept = collapse_tail(rows, 2)
+    assert len(kept) == MAX_BREAKDOWN_ROWS
+    assert kept[-1].values == ("16 other groups", "")
+    for column in ("usage", "covered", "billed"):
+        assert sum(getattr(r, column) for r in kept) == sum(getattr(r, column) for r in rows)
+
+
+def test_names_money_and_outlook():
+    from datetime import datetime
+
+    from rated_events_tools.statement.data import outlook
+    from rated_events_tools.statement.render import money, safe_name
+
+    assert safe_name("cus_0001") == "cus_0001"
+    assert safe_name("a/b") != safe_name("a?b") and "/" not in safe_name("a/b")
+    assert safe_name("..") not in ("..", ".") and not safe_name(".hidden").startswith(".")
+    assert money(Decimal("123456.5"), "USD_CENTS") == "$1,234.57"
+    assert money(Decimal("-0.001"), "USD_CENTS") == "$0.00"
+    assert money(Decimal("-300"), "USD_CENTS") == "-$3.00"
+    assert money(Decimal("1234.5"), "GPU_CREDITS") == "1,234.50 GPU_CREDITS"
+    as_of = datetime(2026, 2, 12)
+    segment = {
+        "status": "OPEN",
+        "has_started": True,
+        "amount": Decimal(1000),
+        "remaining_amount": Decimal(300),
+        "starting_at": datetime(2026, 2, 1),
+        "ending_before": datetime(2026, 3, 1),
+    }
+    # 70 a day over the last 7 days: 300 left lasts about 4.3 days
+    covered = [(datetime(2026, 2, day), Decimal(70)) for day in range(5, 12)]
+    assert outlook(segment, covered, as_of) == "At the current pace it runs out around 2026-02-16."
+    assert outlook(segment, [], as_of) == "Not used in the last 7 days; it ends on 2026-03-01."

@@ -554,60 +554,57 @@ def error_groups(errors: list[dict], examples: int = 5) -> list[dict]:
     return sorted(groups.values(), key=lambda group: (-group["count"], group["error_code"]))
 
 
+def day_start(moment: datetime) -> datetime:
+    return datetime.combine(moment.date(), datetime.min.time())
+
+
 def balance_view(segment: dict, covered_days: list[dict], start, end, as_of) -> Balance:
-    """A commit or credit segment on a page: what it covered day by day inside the period (the
-    burn-down), what it covered in the period, and when it runs out at the current pace."""
+    """A commit or credit segment on a page: what it had left at the end of each day of the
+    period (the burn-down, until as_of), what it covered in the period, and its outlook.
+    `covered_days` are the segment's covered amounts per day (spend_rollup's day buckets)."""
     amount = segment["amount"]
     covered = sorted((row["period_start"], row["amount"]) for row in covered_days)
+    by_day = dict(covered)
     window_start = max(start, segment["starting_at"])
     window_end = min(end, segment["ending_before"], as_of)
-    before = sum((value for day, value in covered if day < window_start), ZERO)
-    points = [(window_start, amount - before)]
-    running = before
-    day = window_start
+    running = sum((value for day, value in covered if day < window_start), ZERO)
+    points = [(window_start, amount - running)]
     used_in_period = ZERO
-    by_day = dict(covered)
+    day = day_start(window_start)
     while day < window_end:
-        next_day = min(
-            datetime.combine(day.date(), datetime.min.time()) + timedelta(days=1), window_end
-        )
-        value = by_day.get(datetime.combine(day.date(), datetime.min.time()), ZERO)
+        value = by_day.get(day, ZERO)
         running += value
         used_in_period += value
-        points.append((next_day, amount - running))
-        day = next_day
+        day += timedelta(days=1)
+        points.append((min(day, window_end), amount - running))
     return Balance(segment, points, used_in_period, outlook(segment, covered, as_of))
 
 
 def outlook(segment: dict, covered: list[tuple[datetime, Decimal]], as_of: datetime) -> str:
-    """When the segment runs out at the current daily pace, in words."""
+    """The segment's state in words, and for an open one when it runs out at the current daily
+    pace: what it covered per day over the last PACE_DAYS days before as_of."""
+    ends = f"{segment['ending_before']:%Y-%m-%d}"
     status = segment["status"]
     if status == "EXPIRED":
-        return f"Expired on {segment['ending_before']:%Y-%m-%d}."
+        return f"Expired on {ends}."
     if status == "TRUED_UP":
-        return f"Ended on {segment['ending_before']:%Y-%m-%d}; the unused commitment was billed."
+        return f"Ended on {ends}; the unused commitment was billed."
     if status == "EXHAUSTED":
-        running, used_up = ZERO, None
+        running = ZERO
         for day, value in covered:
             running += value
             if running >= segment["amount"]:
-                used_up = day
-                break
-        return f"Used up on {used_up:%Y-%m-%d}." if used_up else "Used up."
+                return f"Used up on {day:%Y-%m-%d}."
+        return "Used up."
     if not segment["has_started"]:
         return f"Starts on {segment['starting_at']:%Y-%m-%d}."
     since = max(as_of - timedelta(days=PACE_DAYS), segment["starting_at"])
-    days = max((as_of - since).total_seconds() / 86400, 1.0)
-    recent = sum(
-        (value for day, value in covered if since <= day + timedelta(days=1) and day < as_of), ZERO
-    )
-    pace = recent / Decimal(str(days))
-    remaining = segment["remaining_amount"]
+    recent = sum((value for day, value in covered if day_start(since) <= day < as_of), ZERO)
+    days = Decimal(max((as_of - since).total_seconds(), 86400)) / 86400
+    pace = recent / days
     if pace <= 0:
-        return (
-            f"No use in the last {PACE_DAYS} days; it ends on {segment['ending_before']:%Y-%m-%d}."
-        )
-    runs_out = as_of + timedelta(days=float(remaining / pace))
+        return f"Not used in the last {PACE_DAYS} days; it ends on {ends}."
+    runs_out = as_of + timedelta(days=float(segment["remaining_amount"] / pace))
     if runs_out >= segment["ending_before"]:
-        return f"At the current pace it lasts until it ends on {segment['ending_before']:%Y-%m-%d}."
+        return f"At the current pace it lasts until it ends on {ends}."
     return f"At the current pace it runs out around {runs_out:%Y-%m-%d}."
