@@ -77,7 +77,7 @@
     {%- endfor -%}
     {%- if missing | length > 0 -%}
         {%- do problems.append("the raw folder '" ~ folder ~ "' lacks " ~ missing | join(', ')
-            ~ ": every configuration file must exist (an empty file means none; only unit_costs.jsonl is optional). "
+            ~ ": every configuration file must exist (an empty file means none; only unit_costs.jsonl and alerts.jsonl are optional). "
             ~ "Nothing was built or published.") -%}
     {%- endif -%}
     {%- if event_files == 0 -%}

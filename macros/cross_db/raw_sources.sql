@@ -15,10 +15,16 @@
 
 {#- The configuration files of rules 3, without `.jsonl`: the project's one list of them (the
     tables of source `billing`; tests/python/test_layering.py holds the two together, and the
-    Python side, rated_events_tools.generate.files.CONFIG_FILES, to this list).
-    unit_costs.jsonl is optional (margin reports only). -#}
+    Python side, rated_events_tools.generate.files.CONFIG_FILES, to this list), and the
+    optional ones, read only when present. -#}
 {% macro raw_config_files() %}
-    {{- return(required_config_files() + ['unit_costs']) -}}
+    {{- return(required_config_files() + optional_config_files()) -}}
+{% endmacro %}
+
+{#- The configuration files a raw folder may lack (rated_events_tools.generate.files.
+    OPTIONAL_FILES): unit costs (margin reports only) and spend alerts (never billing). -#}
+{% macro optional_config_files() %}
+    {{- return(['unit_costs', 'alerts']) -}}
 {% endmacro %}
 
 {#- The configuration files every raw folder must hold (an empty file is fine). -#}
@@ -42,7 +48,7 @@
         ) -%}
         {%- for name in raw_config_files() -%}
             {%- do run_query('drop table if exists raw.' ~ name) -%}
-            {%- if name != 'unit_costs' or raw_file_exists(name ~ '.jsonl') -%}
+            {%- if name not in optional_config_files() or raw_file_exists(name ~ '.jsonl') -%}
                 {%- do run_query(
                     'create or replace temporary view raw_file_' ~ name ~ ' using text options (path '
                     ~ spark_string_literal(folder ~ '/' ~ name ~ '.jsonl') ~ ", wholetext 'true')"

@@ -78,3 +78,12 @@ def pytest_xdist_make_scheduler(config, log):
             return nodeid if scope == "each test" else scope
 
     return FileScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def customer_spend(build_green):
+    """The spend alerts' and statements' scenario (customer_spend.py), built at two as_ofs on
+    one warehouse; shared by test_alerts.py and test_statement.py, so it is built once."""
+    from customer_spend import build_customer_spend
+
+    return build_customer_spend(build_green)

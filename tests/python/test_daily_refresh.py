@@ -38,6 +38,8 @@ MARTS = (
     # published as a table and as a view: read from the warehouse after the publish
     "rpt_margin_by_dimension",
     "rpt_spend_by_customer_product_day",
+    # the sample data's spend alerts (alerts.jsonl): triggers over draft and finalized rows
+    "fct_alert_triggers",
 )
 RUN_COLUMNS = {"run_as_of", "run_invocation_id", "run_config_hash", "run_inputs_hash"}
 DECIDED_SQL = "select count(*) from int_usage_events_validated where not is_settled"

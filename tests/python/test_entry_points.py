@@ -10,7 +10,16 @@ import pytest
 from dbt_runner import PROJECT_DIR
 
 SCRIPTS = PROJECT_DIR / "scripts"
-COMMANDS = ("trace", "spend", "export", "summary", "publish", "benchmark", "generate_data")
+COMMANDS = (
+    "trace",
+    "spend",
+    "export",
+    "summary",
+    "publish",
+    "benchmark",
+    "generate_data",
+    "statement",
+)
 
 
 def test_every_script_is_a_command():

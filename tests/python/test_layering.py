@@ -35,6 +35,8 @@ STEPS = (
     "intermediate/publication",
     "marts",
     "marts/finance",
+    # customers' spend alerts: over the rated-event marts and the balances, like a report
+    "marts/alerts",
     "rollups",
     "semantic",
 )

@@ -624,6 +624,67 @@ def unit_costs(tl: Timeline) -> list[dict]:
     return rows
 
 
+def alerts(cfg: Config, unit: int) -> list[dict]:
+    """Customers' spend alerts (optional input alerts.jsonl, never billing): every customer
+    watches its spend per billing period and its balances running low; every third customer
+    its LLM tokens, every fifth the spend of one of its own customers (an end_customer filter).
+    Thresholds scale with `unit` (a typical month of spend), so some fire and some do not."""
+    rows = []
+    with_balances = {
+        contract["customer_id"]
+        for name in ("commits", "credits")
+        for balance in cfg.objects.get(name, [])
+        for contract in cfg.objects["contracts"]
+        if contract["id"] == balance["contract_id"]
+    }
+    for plan in cfg.plans:
+        customer_id = plan.customer_id
+        base = {"customer_id": customer_id, "contract_id": None}
+        rows.append(
+            {
+                **base,
+                "id": f"al_{customer_id}_spend",
+                "name": "Monthly spend above budget",
+                "alert_type": "SPEND_THRESHOLD_REACHED",
+                "threshold": 4 * unit,
+            }
+        )
+        if customer_id in with_balances:
+            rows.append(
+                {
+                    **base,
+                    "id": f"al_{customer_id}_low_balance",
+                    "name": "Commit or credit running low",
+                    "alert_type": "LOW_BALANCE",
+                    "threshold": unit // 4,
+                }
+            )
+        if plan.index % 3 == 0:
+            rows.append(
+                {
+                    **base,
+                    "id": f"al_{customer_id}_tokens",
+                    "name": "LLM tokens (millions)",
+                    "alert_type": "USAGE_THRESHOLD_REACHED",
+                    "product_id": "prod_llm_tokens",
+                    "threshold": 50,
+                }
+            )
+        if plan.index % 5 == 0:
+            end_customer = f"{plan.slug}-client-1"
+            rows.append(
+                {
+                    **base,
+                    "id": f"al_{customer_id}_client_1",
+                    "name": f"Spend of {end_customer}",
+                    "alert_type": "SPEND_THRESHOLD_REACHED",
+                    "threshold": unit // 2,
+                    "property_filters": [{"name": "end_customer", "in_values": [end_customer]}],
+                }
+            )
+    return rows
+
+
 def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config:
     """Every configuration object, deterministic for (timeline, sizes, seed)."""
     rng = random.Random(seed)
@@ -638,4 +699,5 @@ def build_config(tl: Timeline, customers: int, events: int, seed: int) -> Config
     unit = max(100, int(round(events / max(customers, 1) / months * 40, -2)))
     for index, (name, slug) in enumerate(customer_names(customers)):
         add_customer(cfg, tl, rng, index, seed, name, slug, unit)
+    cfg.objects["alerts"] = alerts(cfg, unit)
     return cfg

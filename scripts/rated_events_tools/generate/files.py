@@ -29,7 +29,7 @@ CONFIG_FILES = (
 )
 
 # optional inputs: the warehouse builds without them
-OPTIONAL_FILES = ("unit_costs",)
+OPTIONAL_FILES = ("unit_costs", "alerts")
 
 EVENT_SCHEMA = pa.schema(
     [

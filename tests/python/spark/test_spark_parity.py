@@ -55,6 +55,7 @@ MARTS = (
     ("fct_deferred_revenue", ()),
     ("rpt_margin_by_dimension", ()),
     ("int_rated_events_costed", ("unit_costs_hash",)),
+    ("fct_alert_triggers", ()),
 )
 
 
