@@ -235,6 +235,24 @@ select * from final
     )
 {% endmacro %}
 
+{#- The JSON value of one top-level key (an expression) of an object text, in one expression
+    that fits inside a lambda: where the boolean `has_duplicate_keys` holds (has_duplicate_json_keys,
+    computed once per row by the caller), the last occurrence wins (rules 8); otherwise a direct
+    lookup. Lets a model read every row in one pass instead of joining the rare objects that
+    repeat a key back onto the rest. -#}
+{% macro json_object_field_flagged(json, key, has_duplicate_keys) %}
+    {{- return(adapter.dispatch('json_object_field_flagged', 'rated_events')(json, key, has_duplicate_keys)) -}}
+{% endmacro %}
+
+{% macro default__json_object_field_flagged(json, key, has_duplicate_keys) %}
+    case
+        when {{ has_duplicate_keys }}
+            -- values and keys in document order, both reversed: the first match is the last key
+            then list_reverse(json_extract({{ json }}, '$.*'))[list_position(list_reverse(json_keys({{ json }})), {{ key }})]
+        else {{ json_object_field(json, key) }}
+    end
+{% endmacro %}
+
 {#- True when a JSON object text repeats a top-level key. -#}
 {% macro has_duplicate_json_keys(json) %}
     {{- return(adapter.dispatch('has_duplicate_json_keys', 'rated_events')(json)) -}}

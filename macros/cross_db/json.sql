@@ -130,3 +130,9 @@
 {% macro default__json_type_name() %}json{% endmacro %}
 
 {% macro spark__json_type_name() %}string{% endmacro %}
+
+{#- Spark reads every key through a map of the object's entries, which keeps the last duplicate:
+    no direct-lookup branch is needed. -#}
+{% macro spark__json_object_field_flagged(json, key, has_duplicate_keys) %}
+    {{ spark__json_object_field_last(json, key) }}
+{% endmacro %}

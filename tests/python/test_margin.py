@@ -8,6 +8,8 @@ then 40; any event 50; cluster a with gpu x 1 (never applies: no event has gpu).
 Jan 3, cluster a, 2 units: amount 200, credit 100 -> revenue 100, cost 2 x 30 = 60, margin 40.
 Jan 4, cluster b, 1.5 units: revenue 150, cost 1.5 x 50 = 75, margin 75.
 Jan 5, no cluster, 1 unit: revenue 100, cost 50, margin 50.
+Jan 6, properties repeating `cluster` (b, then a): the last occurrence counts (a), 1 unit:
+revenue 100, cost 30, margin 70.
 Feb 2, cluster a, 1 unit: revenue 100, cost 40, margin 60.
 """
 
@@ -57,6 +59,7 @@ def run(build_green):
         ("b1", "2026-01-04", {"tokens": 1_500_000, "cluster": "b"}),
         ("n1", "2026-01-05", {"tokens": 1_000_000}),
         ("a2", "2026-02-02", {"tokens": 1_000_000, "cluster": "a"}),
+        ("d1", "2026-01-06", '{"tokens": 1000000, "cluster": "b", "cluster": "a"}'),
     ]
     s.add_events(
         [
@@ -85,7 +88,7 @@ def test_margin_by_cluster(run):
         """
     )
     assert rows == [
-        ("2026-01-01", "a", D(100), D(60), D(40), D(40), D(0)),
+        ("2026-01-01", "a", D(200), D(90), D(110), D(55), D(0)),
         ("2026-01-01", "b", D(150), D(75), D(75), D(50), D(0)),
         ("2026-01-01", None, D(100), D(50), D(50), D(50), D(0)),
         ("2026-02-01", "a", D(100), D(40), D(60), D(60), D(0)),
@@ -108,5 +111,6 @@ def test_each_event_gets_the_most_specific_cost(run):
         ("mg-a1", D(30), D(30)),
         ("mg-a2", D(40), D(40)),
         ("mg-b1", D(50), D(75)),
+        ("mg-d1", D(30), D(30)),
         ("mg-n1", D(50), D(50)),
     ]

@@ -21,19 +21,12 @@
 {%- set rated_events_with_history = ref('int_rated_events_with_history') %}
 {%- set costs_unchanged = is_incremental() and unit_costs_unchanged() %}
 {%- set rated_events_to_cost = rated_events_this_run if costs_unchanged else rated_events_with_history %}
--- Done row by row, without joins of history-sized tables: each rated event meets its product's
--- unit costs as one list in order of precedence and takes the first that applies.
+-- Done row by row in one pass, without joins of history-sized tables: each rated event meets
+-- its product's unit costs as one list in order of precedence and takes the first that applies.
 with
 
 rated_events as (
     select * from {{ rated_events_to_cost }}
-),
-
-rated_events_with_duplicate_keys as (
-    -- rare: an object repeating a key. Imported on its own so that each import is read once:
-    -- two readers of one CTE would make the engine keep all the rated events for both
-    select * from {{ rated_events_to_cost }}
-    where {{ has_duplicate_json_keys('properties') }}
 ),
 
 unit_costs as (
@@ -96,56 +89,31 @@ costed_rated_events as (
         rated_events.quantity,
         rated_events.status,
         rated_events.properties,
+        coalesce({{ has_duplicate_json_keys('rated_events.properties') }}, false) as has_duplicate_keys,
         product_unit_costs.unit_costs
     from rated_events
     inner join product_unit_costs on rated_events.product_id = product_unit_costs.product_id
 ),
 
-duplicate_key_entries as (
-    -- the last occurrence of a repeated key wins (rules 8)
-    select
-        rated_events_with_duplicate_keys.rated_event_id,
-        unnested.dimension_key,
-        {{ json_value_text(json_object_field_last('rated_events_with_duplicate_keys.properties', 'unnested.dimension_key')) }}
-            as value_text
-    from rated_events_with_duplicate_keys
-    cross join cost_keys
-    {{ cross_join_unnest('cost_keys.dimension_keys', 'unnested', 'dimension_key') }}
-),
-
-duplicate_key_values as (
-    select
-        rated_event_id,
-        {{ map_agg('dimension_key', 'value_text') }} as value_by_key
-    from duplicate_key_entries
-    group by rated_event_id
-),
-
 property_json_values as (
-    -- the event's value of each key of cost_keys, as a list in that order. The common case,
-    -- each key once, is a direct lookup per key: the JSON values first (each object parsed
-    -- once per key), read as text in a second step. An object repeating a key is the one
-    -- duplicate_key_values holds (the key check runs once, there); with no cost keys both
-    -- ways give the empty list
+    -- the event's value of each key of cost_keys, as a list in that order: a direct lookup per
+    -- key, or for the rare object repeating a key its last occurrence (rules 8), in the same
+    -- pass. The JSON values first, read as text in a second step (each object is then parsed
+    -- once per key); with no cost keys the list is empty
     select
         costed_rated_events.rated_event_id,
         costed_rated_events.event_timestamp,
         costed_rated_events.quantity,
         costed_rated_events.status,
         costed_rated_events.unit_costs,
-        duplicate_key_values.rated_event_id is not null as has_duplicate_keys,
-        cost_keys.dimension_keys,
-        duplicate_key_values.value_by_key,
-        case
-            when duplicate_key_values.rated_event_id is null
-                then {{ list_transform(
-                    'cost_keys.dimension_keys',
-                    'dimension_key -> ' ~ json_object_field('costed_rated_events.properties', 'dimension_key')
-                ) }}
-        end as property_json_values
+        {{ list_transform(
+            'cost_keys.dimension_keys',
+            'dimension_key -> ' ~ json_object_field_flagged(
+                'costed_rated_events.properties', 'dimension_key', 'costed_rated_events.has_duplicate_keys'
+            )
+        ) }} as property_json_values
     from costed_rated_events
     cross join cost_keys
-    left join duplicate_key_values on costed_rated_events.rated_event_id = duplicate_key_values.rated_event_id
 ),
 
 with_property_values as (
@@ -155,14 +123,8 @@ with_property_values as (
         quantity,
         status,
         unit_costs,
-        case
-            when has_duplicate_keys
-                then {{ list_transform(
-                    'dimension_keys',
-                    'dimension_key -> ' ~ map_value('value_by_key', 'dimension_key')
-                ) }}
-            else {{ list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value')) }}
-        end as property_values
+        {{ list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value')) }}
+            as property_values
     from property_json_values
 ),
 

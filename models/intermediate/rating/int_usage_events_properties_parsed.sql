@@ -57,54 +57,28 @@ flagged as (
     from events_with_keys
 ),
 
-plain_objects as (
-    -- the common case: each key appears once, so a direct lookup per key suffices
+property_json_values as (
+    -- each key's JSON value: a direct lookup, or for the rare object repeating a key its last
+    -- occurrence, in one pass over the events (each object parsed once per key)
     select
         event_id,
         property_keys,
         {{ list_transform(
             'property_keys',
-            'property_key -> ' ~ json_object_field('properties_text', 'property_key')
+            'property_key -> ' ~ json_object_field_flagged('properties_text', 'property_key', 'has_duplicate_keys')
         ) }} as property_json_values
     from flagged
-    where not has_duplicate_keys
 ),
 
-plain_values as (
+final as (
+    -- read as comparison text in a second step, so the JSON is not parsed again per use
     select
         event_id,
         {{ map_from_lists(
             'property_keys',
             list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value'))
         ) }} as property_values
-    from plain_objects
-),
-
-duplicate_key_entries as (
-    -- rare: an object repeating a key; the last occurrence wins
-    select
-        flagged.event_id,
-        unnested.property_key,
-        {{ json_value_text(json_object_field_last('flagged.properties_text', 'unnested.property_key')) }}
-            as value_text
-    from flagged
-    {{ cross_join_unnest('flagged.property_keys', 'unnested', 'property_key') }}
-    where flagged.has_duplicate_keys
-),
-
-duplicate_key_values as (
-    select
-        event_id,
-        {{ map_agg('property_key', 'value_text') }}
-            as property_values
-    from duplicate_key_entries
-    group by event_id
-),
-
-final as (
-    select * from plain_values
-    union all
-    select * from duplicate_key_values
+    from property_json_values
 )
 
 select * from final
