@@ -2,11 +2,13 @@
 
     .venv/bin/python scripts/benchmark.py --events 1e6 1e7 [--work /tmp/rated-events-bench]
     .venv/bin/python scripts/benchmark.py --events 5e7 --skip-next-day
+    .venv/bin/python scripts/benchmark.py --events 1e6 --spark     # after `make setup-spark`
 
 For each size it generates raw data (or reuses the folder from an earlier run with the same
 size and seed), then measures in one run, on one machine:
 
-* **full build**: `dbt build` of the whole project on a fresh warehouse at --as-of;
+* **full build**: `dbt build` of the whole project (every model and data test; unit tests left
+  out, as in `make run`: they check SQL on fixtures, not the data) on a fresh warehouse at --as-of;
 * **next-day build**: one more day of events (`generate_data.py --add-day`) and `dbt build` at
   --as-of + 1 day on the same warehouse, as a daily job would run (--skip-next-day leaves it
   out, for the largest sizes: their question is whether the full build completes);
@@ -18,6 +20,11 @@ It reports wall time, events per second, peak memory of the whole process tree (
 /proc), the ten slowest models (from run_results.json) and full build / floor, appends a
 section to docs/benchmarks.md and redraws docs/img/benchmark.png from every result recorded
 in docs/benchmarks.json. Figures are comparable within one run only (a shared machine is noisy).
+
+`--spark` builds the same data on the Spark target instead (profiles.yml `spark`: local Spark in
+dbt's process, tables under the work folder) and records the same table, titled "on Spark", so
+users see the cost per node and per event before they move; its floor is still DuckDB's. The
+plot shows DuckDB runs only.
 """
 
 from __future__ import annotations
@@ -47,7 +54,16 @@ PLOT = ROOT / "docs" / "img" / "benchmark.png"
 # profiles.yml's defaults, for the floor and the report when the environment does not set them.
 # RATED_EVENTS_THREADS is dbt's threads (models built at once); DuckDB itself uses every core in
 # the build and in the floor alike.
-DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT = "2", "6GB"
+DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT, DEFAULT_SPARK_MEMORY = "2", "6GB", "3g"
+
+
+def spark_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pyspark")
+    except Exception:  # noqa: BLE001 - only for the report
+        return "(pyspark not installed)"
 
 
 @dataclass
@@ -67,6 +83,8 @@ class Result:
     next_day: Measurement | None
     floor: Measurement
     next_day_events: int
+    # "duckdb" (the embedded default) or "spark" (--spark: dbt-spark, session method)
+    target: str = "duckdb"
 
 
 def tree_rss_kb(root_pid: int) -> int:
@@ -126,13 +144,18 @@ def slowest_models(target: Path, count: int = 10) -> list[tuple[str, float]]:
     return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 1)) for r in models[:count]]
 
 
-def dbt_build(work: Path, raw: Path, db: Path, as_of: str, name: str) -> Measurement:
+def dbt_build(
+    work: Path, raw: Path, db: Path, as_of: str, name: str, target: str = "duckdb"
+) -> Measurement:
     env = {
         **os.environ,
         "RATED_EVENTS_RAW_PATH": str(raw),
         "RATED_EVENTS_DB": str(db),
         "DBT_LOG_PATH": str(work / "logs"),
     }
+    if target == "spark":
+        # profiles.yml's spark target: local Spark in dbt's process, tables under the work folder
+        env |= {"RATED_EVENTS_TARGET": "spark", "RATED_EVENTS_SPARK_DIR": str(work / "spark")}
     target = work / f"target-{name}"
     command = [
         str(BIN / "dbt"),
@@ -145,6 +168,9 @@ def dbt_build(work: Path, raw: Path, db: Path, as_of: str, name: str) -> Measure
         str(target),
         "--vars",
         json.dumps({"as_of": as_of}),
+        # the production job, as `make run` runs it: unit tests check SQL on fixtures, not data
+        "--exclude-resource-type",
+        "unit_test",
     ]
     measured = run_measured(command, env, work / f"{name}.log")
     if measured.returncode == 0:
@@ -212,14 +238,19 @@ def add_day(raw: Path, as_of: str) -> int:
 
 
 def benchmark(
-    events: int, work_root: Path, seed: int, as_of: str, skip_next_day: bool = False
+    events: int,
+    work_root: Path,
+    seed: int,
+    as_of: str,
+    skip_next_day: bool = False,
+    target: str = "duckdb",
 ) -> Result:
     work = work_root / f"events-{events}"
     work.mkdir(parents=True, exist_ok=True)
     raw = work / "raw"
     ensure_raw(raw, events, seed, as_of)
     database = work / "warehouse.duckdb"
-    for stale in [*work.glob("warehouse.duckdb*"), work / ".build"]:
+    for stale in [*work.glob("warehouse.duckdb*"), work / ".build", work / "spark"]:
         if stale.is_dir():
             shutil.rmtree(stale)
         elif stale.exists():
@@ -228,14 +259,14 @@ def benchmark(
     (work / ".build").mkdir()
     duckdb.connect(str(database)).close()
     floor = measure_floor(raw, work)
-    full = dbt_build(work, raw, database, as_of, "full")
+    full = dbt_build(work, raw, database, as_of, "full", target)
     next_events, next_day = 0, None
     if not skip_next_day:
         next_events = add_day(raw, as_of)
         next_as_of = (
             datetime.fromisoformat(as_of.replace("Z", "+00:00")) + timedelta(days=1)
         ).strftime("%Y-%m-%dT%H:%M:%SZ")
-        next_day = dbt_build(work, raw, database, next_as_of, "next-day")
+        next_day = dbt_build(work, raw, database, next_as_of, "next-day", target)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     return Result(
         events=events,
@@ -245,6 +276,7 @@ def benchmark(
         next_day=next_day,
         floor=floor,
         next_day_events=next_events,
+        target=target,
     )
 
 
@@ -262,12 +294,26 @@ def describe(result: Result) -> str:
             f"{nxt.peak_rss_mb:,.0f} | {nxt.returncode} |"
         )
         next_day_ratio = f"{nxt.seconds / full.seconds if full.seconds else float('nan'):.2f}"
+    if result.target == "spark":
+        title = f"### {result.events:,} events on Spark — {result.when}"
+        setting = (
+            f"Machine: {result.machine}; Spark {spark_version()} (dbt-spark, session method, "
+            f"local[{os.environ.get('RATED_EVENTS_THREADS', DEFAULT_THREADS)}], driver memory "
+            f"{os.environ.get('RATED_EVENTS_SPARK_MEMORY', DEFAULT_SPARK_MEMORY)}, dbt threads "
+            f"{os.environ.get('RATED_EVENTS_SPARK_THREADS', DEFAULT_THREADS)}); the floor is "
+            f"DuckDB's ({duckdb.__version__}), the least any engine must do on this machine."
+        )
+    else:
+        title = f"### {result.events:,} events — {result.when}"
+        setting = (
+            f"Machine: {result.machine}; DuckDB {duckdb.__version__}; dbt threads "
+            f"{os.environ.get('RATED_EVENTS_THREADS', DEFAULT_THREADS)}, memory limit "
+            f"{os.environ.get('RATED_EVENTS_MEMORY_LIMIT', DEFAULT_MEMORY_LIMIT)}."
+        )
     lines = [
-        f"### {result.events:,} events — {result.when}",
+        title,
         "",
-        f"Machine: {result.machine}; DuckDB {duckdb.__version__}; dbt threads "
-        f"{os.environ.get('RATED_EVENTS_THREADS', DEFAULT_THREADS)}, memory limit "
-        f"{os.environ.get('RATED_EVENTS_MEMORY_LIMIT', DEFAULT_MEMORY_LIMIT)}.",
+        setting,
         "",
         "| run | wall (s) | events/s | peak memory (MB) | exit |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -304,15 +350,22 @@ def record(results: list[Result]) -> None:
     plot(history)
 
 
+def plotted_runs(history: list[dict]) -> dict[int, dict]:
+    """The latest DuckDB run of each size (Spark runs are reported in the text only)."""
+    latest: dict[int, dict] = {}
+    for entry in history:
+        if entry.get("target", "duckdb") == "duckdb":
+            latest[entry["events"]] = entry
+    return latest
+
+
 def plot(history: list[dict]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    latest: dict[int, dict] = {}
-    for entry in history:  # the latest run of each size
-        latest[entry["events"]] = entry
+    latest = plotted_runs(history)
     sizes = sorted(latest)
     figure, axes = pyplot.subplots(figsize=(7, 4.5), dpi=100)
     for key, label in (("full", "full build"), ("next_day", "next-day build"), ("floor", "floor")):
@@ -351,6 +404,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="measure the full build and the floor only (for the largest sizes)",
     )
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="build on the Spark target (make setup-spark first) instead of DuckDB",
+    )
     args = parser.parse_args(argv)
     args.as_of = rfc3339(args.as_of)
     return args
@@ -360,7 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     results = []
     for events in args.events:
-        result = benchmark(events, args.work, args.seed, args.as_of, args.skip_next_day)
+        result = benchmark(
+            events,
+            args.work,
+            args.seed,
+            args.as_of,
+            args.skip_next_day,
+            "spark" if args.spark else "duckdb",
+        )
         print(describe(result), flush=True)
         results.append(result)
     if not args.no_record:

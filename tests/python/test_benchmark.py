@@ -63,3 +63,43 @@ def test_skipped_next_day_is_reported_and_plotted_without_it(tmp_path, monkeypat
     monkeypatch.setattr(benchmark, "PLOT", tmp_path / "plot.png")
     benchmark.plot([asdict(result(10**6, 10.0, 1.0, 1.0)), asdict(skipped)])
     assert (tmp_path / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_spark_runs_are_titled_and_kept_off_the_plot():
+    from dataclasses import asdict, replace
+
+    spark = replace(result(1_000_000, 400.0, 100.0, 4.0), target="spark")
+    text = benchmark.describe(spark)
+    assert text.startswith("### 1,000,000 events on Spark")
+    assert "session method" in text and "the floor is DuckDB's" in text
+    assert "Full build / floor: **100.0×**" in text
+    duck = result(1_000_000, 40.0, 4.0, 8.0)
+    history = [asdict(duck), asdict(spark)]
+    assert benchmark.plotted_runs(history)[1_000_000]["target"] == "duckdb"
+    # records written before targets existed are DuckDB runs
+    old = asdict(duck)
+    del old["target"]
+    assert benchmark.plotted_runs([old, asdict(spark)]) == {1_000_000: old}
+
+
+def test_builds_are_the_production_job_on_the_chosen_target(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(command, env, log):
+        calls.append((command, env))
+        return benchmark.Measurement(1.0, 1.0, 1)
+
+    monkeypatch.setattr(benchmark, "run_measured", fake_run)
+    raw, db = tmp_path / "raw", tmp_path / "warehouse.duckdb"
+    benchmark.dbt_build(tmp_path, raw, db, "2026-06-15T00:00:00Z", "full")
+    benchmark.dbt_build(tmp_path, raw, db, "2026-06-15T00:00:00Z", "full", "spark")
+    (duck_command, duck_env), (spark_command, spark_env) = calls
+    for command in (duck_command, spark_command):
+        # a whole build without unit tests, as `make run` runs it
+        assert command[1] == "build"
+        assert command[command.index("--exclude-resource-type") + 1] == "unit_test"
+        assert "--select" not in command
+    assert duck_env["RATED_EVENTS_RAW_PATH"] == str(raw)
+    assert "RATED_EVENTS_TARGET" not in duck_env or duck_env["RATED_EVENTS_TARGET"] != "spark"
+    assert spark_env["RATED_EVENTS_TARGET"] == "spark"
+    assert spark_env["RATED_EVENTS_SPARK_DIR"] == str(tmp_path / "spark")
