@@ -304,7 +304,7 @@ select * from final
     '{' || array_to_string(
         list_transform(
             {{ keys }},
-            group_key -> {{ json_quote('group_key') }} || ':'
+            lambda group_key: {{ json_quote('group_key') }} || ':'
                 || coalesce({{ json_quote(values_map ~ '[group_key]') }}, 'null')
         ),
         ','

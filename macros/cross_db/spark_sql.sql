@@ -42,12 +42,22 @@
     end
 {% endmacro %}
 
-{#- list/array functions -#}
+{#- list/array functions. A lambda is written once, as `'v -> body'` (Spark's syntax); on DuckDB
+    it becomes `lambda v: body`, the only form DuckDB 2.0 accepts by default (1.3 and later read
+    it too). -#}
+{% macro duckdb_lambda(lambda) %}
+    {%- set parts = modules.re.match('(?s)^\\s*(\\w+)\\s*->\\s*(.*)$', lambda) -%}
+    {%- if parts is none -%}
+        {{- exceptions.raise_compiler_error("a lambda must read 'name -> body': " ~ lambda) -}}
+    {%- endif -%}
+    {{- return('lambda ' ~ parts.group(1) ~ ': ' ~ parts.group(2)) -}}
+{% endmacro %}
+
 {% macro list_transform(list, lambda) %}
     {{- return(adapter.dispatch('list_transform', 'rated_events')(list, lambda)) -}}
 {% endmacro %}
 
-{% macro default__list_transform(list, lambda) %}list_transform({{ list }}, {{ lambda }}){% endmacro %}
+{% macro default__list_transform(list, lambda) %}list_transform({{ list }}, {{ duckdb_lambda(lambda) }}){% endmacro %}
 
 {% macro spark__list_transform(list, lambda) %}transform({{ list }}, {{ lambda }}){% endmacro %}
 
@@ -56,7 +66,7 @@
     {{- return(adapter.dispatch('list_filter', 'rated_events')(list, lambda)) -}}
 {% endmacro %}
 
-{% macro default__list_filter(list, lambda) %}list_filter({{ list }}, {{ lambda }}){% endmacro %}
+{% macro default__list_filter(list, lambda) %}list_filter({{ list }}, {{ duckdb_lambda(lambda) }}){% endmacro %}
 
 {% macro spark__list_filter(list, lambda) %}filter({{ list }}, {{ lambda }}){% endmacro %}
 
