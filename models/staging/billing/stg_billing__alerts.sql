@@ -1,23 +1,11 @@
 -- One row per line of the optional alerts.jsonl: a spend, usage or low-balance alert a customer
 -- asked for (docs block `alert_triggers`). Never read by billing. Without the file: no rows.
--- The Jinja branch picks one of two CTEs, so the layout follows the branch.
--- noqa: disable=LT02
 {%- set alerts_source = source('billing', 'alerts') %}
 with
 
-{% if raw_file_exists('alerts.jsonl') %}
 source_alerts as (
-    {{ jsonl_objects(alerts_source, 'alerts.jsonl') }}
+    {{ optional_jsonl_objects(alerts_source, 'alerts.jsonl') }}
 ),
-{% else %}
-source_alerts as (
-    -- alerts.jsonl is optional: nothing to read
-    select
-        cast(null as bigint) as line_number,
-        cast(null as {{ json_type_name() }}) as json
-    where 1 = 0
-),
-{% endif %}
 
 parsed as (
     select

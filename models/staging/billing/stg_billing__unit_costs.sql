@@ -1,24 +1,12 @@
 -- One row per line of the optional unit_costs.jsonl: what one unit of a product costs the
 -- platform, for events whose properties match `dimension_values`, over a time window. Used
--- by margin reports only, never by billing. Without the file: no rows. The Jinja branch picks
--- one of two CTEs, so the layout follows the branch.
--- noqa: disable=LT02
+-- by margin reports only, never by billing. Without the file: no rows.
 {%- set unit_costs_source = source('billing', 'unit_costs') %}
 with
 
-{% if raw_file_exists('unit_costs.jsonl') %}
 source_unit_costs as (
-    {{ jsonl_objects(unit_costs_source, 'unit_costs.jsonl') }}
+    {{ optional_jsonl_objects(unit_costs_source, 'unit_costs.jsonl') }}
 ),
-{% else %}
-source_unit_costs as (
-    -- unit_costs.jsonl is optional: nothing to read
-    select
-        cast(null as bigint) as line_number,
-        cast(null as {{ json_type_name() }}) as json
-    where 1 = 0
-),
-{% endif %}
 
 parsed as (
     select
