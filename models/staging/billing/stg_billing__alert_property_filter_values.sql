@@ -6,38 +6,8 @@ filters as (
     select * from {{ ref('stg_billing__alert_property_filters') }}
 ),
 
-in_values as (
-    select
-        alert_id,
-        filter_index,
-        'IN' as list_kind,
-        {{ unnest('in_values') }} as value_json
-    from filters
-),
-
-not_in_values as (
-    select
-        alert_id,
-        filter_index,
-        'NOT_IN' as list_kind,
-        {{ unnest('not_in_values') }} as value_json
-    from filters
-),
-
 final as (
-    select
-        alert_id,
-        filter_index,
-        list_kind,
-        {{ json_value_text('value_json') }} as value_text
-    from in_values
-    union all
-    select
-        alert_id,
-        filter_index,
-        list_kind,
-        {{ json_value_text('value_json') }} as value_text
-    from not_in_values
+    {{ property_filter_values('filters', 'alert_id') }}
 )
 
 select * from final

@@ -17,14 +17,7 @@ final as (
     select
         alert_id,
         filter_index,
-        {{ json_text('filter_json', '$.name') }} as property_name,
-        -- true: must be present; false: must be absent; null: either
-        {{ try_cast(json_text('filter_json', '$.exists'), 'boolean') }} as must_exist,
-        {{ json_text('filter_json', '$.exists') }} as exists_text,
-        {{ json_value('filter_json', '$.in_values') }} is not null as has_in_values,
-        {{ json_value('filter_json', '$.not_in_values') }} is not null as has_not_in_values,
-        {{ json_list('filter_json', '$.in_values') }} as in_values,
-        {{ json_list('filter_json', '$.not_in_values') }} as not_in_values
+        {{ property_filter_fields('filter_json') }}
     from filters
 )
 
