@@ -63,6 +63,7 @@ def test_file_scopes() -> dict[str, str]:
     return scopes
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs the suite
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs the suite on pytest-xdist workers. Each test file's tests go to one
     worker together, so a build a module's tests share is made once (see test_file_scopes
