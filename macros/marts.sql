@@ -23,6 +23,8 @@ select
     cast({{ relation }}.unit_price as decimal(38, 12)) as unit_price,
     cast({{ relation }}.amount as decimal(38, 12)) as amount,
     {{ relation }}.credit_type_id,
+    cast({{ relation }}.fiat_amount as decimal(38, 12)) as fiat_amount,
+    {{ relation }}.fiat_credit_type_id,
     {{ relation }}.coverage,
     {{ relation }}.balance_id,
     {{ relation }}.balance_segment_id,

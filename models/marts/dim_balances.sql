@@ -87,6 +87,7 @@ final as (
         contracts.customer_id,
         amounts.invoice_product_id,
         cast(amounts.amount as decimal(38, 12)) as amount,
+        amounts.credit_type_id,
         amounts.starting_at,
         amounts.ending_before,
         cast(amounts.priority as decimal(38, 12)) as priority,

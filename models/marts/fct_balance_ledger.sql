@@ -1,7 +1,7 @@
 -- One row per balance ledger entry of a commit or credit segment (rules 5): SEGMENT_START (the
 -- segment's amount), one DRAWDOWN per invoice it covered, and at its end either EXPIRATION of
 -- an unspent prepaid or credit remainder or TRUEUP of an unspent postpaid remainder, with the
--- running balance after each entry. Closed segments end at zero.
+-- running balance after each entry, in the segment's credit type. Closed segments end at zero.
 with
 
 segments as (
@@ -111,6 +111,8 @@ final as (
         entries.entry_type,
         entries.entry_at,
         entries.invoice_id,
+        -- every entry is in the segment's credit type (rules 5)
+        segments.credit_type_id,
         cast(entries.amount as decimal(38, 12)) as amount,
         cast(sum(entries.amount) over (
             partition by entries.segment_id

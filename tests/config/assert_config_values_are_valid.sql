@@ -72,10 +72,12 @@
                     then 'MULTIPLIER override needs a non-negative multiplier'
                 when override_type = 'OVERWRITE' and overwrite_rate_type = 'FLAT' and overwrite_price is null
                     then 'OVERWRITE with a FLAT rate needs a price'
-                when override_type = 'OVERWRITE' and overwrite_rate_type = 'TIERED' and {{ list_length('overwrite_tiers') }} = 0
-                    then 'OVERWRITE with a TIERED rate needs tiers'
-                when override_type = 'OVERWRITE' and (overwrite_rate_type not in ('FLAT', 'TIERED') or overwrite_rate_type is null)
-                    then 'OVERWRITE needs overwrite_rate.rate_type FLAT or TIERED'
+                when override_type = 'OVERWRITE' and overwrite_rate_type in ('TIERED', 'VOLUME')
+                    and {{ list_length('overwrite_tiers') }} = 0
+                    then 'OVERWRITE with a ' || overwrite_rate_type || ' rate needs tiers'
+                when override_type = 'OVERWRITE'
+                    and (overwrite_rate_type not in ('FLAT', 'TIERED', 'VOLUME') or overwrite_rate_type is null)
+                    then 'OVERWRITE needs overwrite_rate.rate_type FLAT, TIERED or VOLUME'
                 when override_type not in ('MULTIPLIER', 'OVERWRITE') or override_type is null
                     then 'type must be MULTIPLIER or OVERWRITE'
             end as issue

@@ -1,4 +1,4 @@
--- A rate is FLAT with a price and no tiers, or TIERED with tiers and no price; every tier but
+-- A rate is FLAT with a price and no tiers, or TIERED or VOLUME with tiers and no price; every tier but
 -- the last has a positive size, the last has none; a rate's period is valid; the pricing
 -- group keys it names belong to its product's pricing_group_key.
 {% set problems_sql %}
@@ -11,11 +11,12 @@
             rates.product_id,
             case
                 when rates.has_price and rates.has_tiers then 'has both price and tiers'
+                when rates.rate_type in ('TIERED', 'VOLUME') and {{ list_length('rates.tiers') }} = 0
+                    then rates.rate_type || ' rate without tiers'
                 when not rates.has_price and not rates.has_tiers then 'has neither price nor tiers'
                 when rates.rate_type = 'FLAT' and not rates.has_price then 'FLAT rate without price'
-                when rates.rate_type = 'TIERED' and not rates.has_tiers then 'TIERED rate without tiers'
-                when rates.rate_type not in ('FLAT', 'TIERED') or rates.rate_type is null
-                    then 'rate_type must be FLAT or TIERED'
+                when rates.rate_type not in ('FLAT', 'TIERED', 'VOLUME') or rates.rate_type is null
+                    then 'rate_type must be FLAT, TIERED or VOLUME'
                 when rates.has_price and rates.price is null then 'price is not a decimal'
                 when rates.starting_at is null then 'starting_at is missing or not RFC 3339'
                 when rates.has_ending_before and rates.ending_before is null then 'ending_before is not RFC 3339'

@@ -1,6 +1,7 @@
--- Every invoice's total is the sum of its line items and line_item_count their number (an
--- invoice without lines totals 0), and every line item belongs to an invoice (rules 5). Proves
--- the invoice header never drifts from its lines. Tolerance 1e-6 credit units. Returns the
+-- Every invoice's total is the sum of its line items' fiat_amount (in the rate card's fiat type,
+-- whatever credit type each line is in) and line_item_count their number (an invoice without
+-- lines totals 0), and every line item belongs to an invoice (rules 5). Proves the invoice
+-- header never drifts from its lines. Tolerance 1e-6 credit units. Returns the
 -- invoices that disagree and the line items' invoices that do not exist.
 with
 
@@ -15,7 +16,8 @@ line_items as (
 line_totals as (
     select
         invoice_id,
-        sum(amount) as line_total,
+        -- lines published before fiat_amount existed are all fiat: their amount is their fiat amount
+        sum(coalesce(fiat_amount, amount)) as line_total,
         count(*) as line_count
     from line_items
     group by invoice_id

@@ -1,6 +1,7 @@
--- Per (invoice, product, pricing group values), the rated events of the marts
+-- Per (invoice, product, pricing group values, credit type), the rated events of the marts
 -- (fct_rated_events_draft ∪ fct_rated_events_finalized) add up to the USAGE line item of
--- fct_invoice_line_items, in amount and quantity, within 1e-6 (rules 5). Proves what a customer
+-- fct_invoice_line_items, in amount and quantity (USAGE and ROUNDING_ADJUSTMENT rows: a REPRICE
+-- row re-prices units already counted), within 1e-6 (rules 5). Proves what a customer
 -- sees on the invoice is exactly the sum of the rated events an auditor can trace. Returns the
 -- groups that differ or exist on one side only.
 with
@@ -22,11 +23,12 @@ rated_totals as (
         product_id,
         -- JSON compared as its text: both sides are written by the same canonical serializer
         cast(pricing_group_values as {{ dbt.type_string() }}) as pricing_group_values,
+        credit_type_id,
         sum(amount) as amount,
-        sum(quantity) as quantity,
+        sum(case when component in ('USAGE', 'ROUNDING_ADJUSTMENT') then quantity else 0 end) as quantity,
         count(*) as rated_event_count
     from rated_events
-    group by invoice_id, product_id, cast(pricing_group_values as {{ dbt.type_string() }})
+    group by invoice_id, product_id, cast(pricing_group_values as {{ dbt.type_string() }}), credit_type_id
 ),
 
 line_totals as (
@@ -34,17 +36,19 @@ line_totals as (
         invoice_id,
         product_id,
         cast(pricing_group_values as {{ dbt.type_string() }}) as pricing_group_values,
+        credit_type_id,
         sum(amount) as amount,
         sum(quantity) as quantity,
         count(*) as line_count
     from usage_lines
-    group by invoice_id, product_id, cast(pricing_group_values as {{ dbt.type_string() }})
+    group by invoice_id, product_id, cast(pricing_group_values as {{ dbt.type_string() }}), credit_type_id
 )
 
 select
     coalesce(line_totals.invoice_id, rated_totals.invoice_id) as invoice_id,
     coalesce(line_totals.product_id, rated_totals.product_id) as product_id,
     coalesce(line_totals.pricing_group_values, rated_totals.pricing_group_values) as pricing_group_values,
+    coalesce(line_totals.credit_type_id, rated_totals.credit_type_id) as credit_type_id,
     line_totals.line_count,
     rated_totals.rated_event_count,
     line_totals.amount as line_amount,
@@ -56,6 +60,7 @@ full outer join rated_totals
     on line_totals.invoice_id = rated_totals.invoice_id
     and line_totals.product_id = rated_totals.product_id
     and line_totals.pricing_group_values = rated_totals.pricing_group_values
+    and line_totals.credit_type_id = rated_totals.credit_type_id
 where line_totals.invoice_id is null
     or rated_totals.invoice_id is null
     or line_totals.line_count <> 1

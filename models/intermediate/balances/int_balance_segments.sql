@@ -2,7 +2,9 @@
 -- credits (rules 4.9), with what it applies to and its one global rank within the contract:
 -- priority (nulls last); credits, then prepaid, then postpaid commits; fewer applicable
 -- products ("every product" after any explicit list); earlier ending_before; earlier
--- starting_at; segment id.
+-- starting_at; segment id. A segment is in its commit's or credit's credit type (null = the
+-- fiat type of its contract's rate card) and pays only for rated rows of that type; the rank
+-- spans every credit type.
 with
 
 commits as (
@@ -25,12 +27,21 @@ products as (
     select * from {{ ref('stg_billing__products') }}
 ),
 
+contracts as (
+    select * from {{ ref('stg_billing__contracts') }}
+),
+
+rate_cards as (
+    select * from {{ ref('stg_billing__rate_cards') }}
+),
+
 balances as (
     select
         commit_id as balance_id,
         contract_id,
         commit_type as balance_type,
         product_id as invoice_product_id,
+        credit_type_id,
         has_applicable_product_ids,
         applicable_product_ids,
         has_applicable_product_tags,
@@ -43,6 +54,7 @@ balances as (
         contract_id,
         'CREDIT' as balance_type,
         product_id as invoice_product_id,
+        credit_type_id,
         has_applicable_product_ids,
         applicable_product_ids,
         has_applicable_product_tags,
@@ -93,6 +105,8 @@ final as (
             when 'POSTPAID' then 'POSTPAID_COMMIT'
         end as coverage,
         balances.invoice_product_id,
+        -- a card missing from rate_cards.jsonl fails the build; USD_CENTS is the rules' default
+        coalesce(balances.credit_type_id, rate_cards.fiat_credit_type_id, 'USD_CENTS') as credit_type_id,
         segments.amount,
         segments.starting_at,
         segments.ending_before,
@@ -117,6 +131,8 @@ final as (
     from segments
     inner join balances on segments.balance_id = balances.balance_id
     inner join applicable_counts on segments.balance_id = applicable_counts.balance_id
+    left join contracts on balances.contract_id = contracts.contract_id
+    left join rate_cards on contracts.rate_card_id = rate_cards.rate_card_id
 )
 
 select * from final

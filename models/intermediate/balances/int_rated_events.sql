@@ -60,6 +60,13 @@ computed as (
         rated.unit_price,
         coalesce(parts.part_amount, rated.amount) as amount,
         rated.credit_type_id,
+        -- a part's fiat amount is R(part amount x fiat_per_credit); a whole row keeps its own
+        case
+            when parts.part_amount is null then rated.fiat_amount
+            when rated.fiat_per_credit = 1 then parts.part_amount
+            else {{ decimal_multiply('parts.part_amount', 'rated.fiat_per_credit') }}
+        end as fiat_amount,
+        rated.fiat_credit_type_id,
         coalesce(segments.coverage, 'OVERAGE') as coverage,
         segments.balance_id,
         parts.segment_id as balance_segment_id,

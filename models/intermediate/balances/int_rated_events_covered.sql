@@ -1,6 +1,7 @@
 -- One row per (rated event, balance segment that covered part of it) (rules 4.9). Wave by wave,
 -- each segment draws down the still-uncovered amounts of the rated events it can pay for
--- (timestamp in its window, product applicable), in the rated events' order, until spent:
+-- (timestamp in its window, product applicable, same credit type), in the rated events' order
+-- (components USAGE, USAGE_REPRICE, ROUNDING_ADJUSTMENT, ROUNDING_REPRICE), until spent:
 -- with C the segment's running uncovered amount before a rated event and C' after it, it
 -- covers clamp(C', 0, amount) - clamp(C, 0, amount). Negative amounts give back.
 -- Invoices already recorded as finalized are not drawn again: a segment starts from what their
@@ -52,7 +53,12 @@ eligible as (
         rated.transaction_id,
         rated.received_at,
         rated.product_id,
-        case rated.component when 'USAGE' then 1 else 2 end as component_order,
+        case rated.component
+            when 'USAGE' then 1
+            when 'USAGE_REPRICE' then 2
+            when 'ROUNDING_ADJUSTMENT' then 3
+            else 4
+        end as component_order,
         rated.tier_index,
         segments.segment_id,
         segments.amount as segment_amount,
@@ -61,6 +67,8 @@ eligible as (
     from rated
     inner join segments
         on rated.contract_id = segments.contract_id
+        -- a segment pays only for rows of its own credit type (rules 4.9)
+        and rated.credit_type_id = segments.credit_type_id
         and rated.event_timestamp >= segments.starting_at
         and rated.event_timestamp < segments.ending_before
     inner join segment_products

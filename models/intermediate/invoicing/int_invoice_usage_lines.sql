@@ -1,9 +1,12 @@
--- One row per USAGE invoice line: (usage invoice, product, pricing group values) with the
--- period quantity after rounding and its amount, computed from PERIOD AGGREGATES, not from the
--- rated events (rules 5), so that the two can reconcile. The period is cut into stretches of
--- constant effective rate (a rate or override change mid-period starts a new stretch); each
--- stretch is priced through the tiers from the period-to-date quantity where it starts to where
--- it ends, the last one up to the rounded period total. The unit's events and their aggregation
+-- One row per USAGE invoice line: (usage invoice, product, pricing group values, credit type)
+-- with the period quantity rated in that credit type after rounding and its amount, computed
+-- from PERIOD AGGREGATES, not from the rated events (rules 5), so that the two can reconcile.
+-- The period is cut into stretches of constant effective rate (a rate or override change
+-- mid-period starts a new stretch, and with it maybe a new credit type); each stretch is priced
+-- from the period-to-date quantity where it starts to where it ends, the last one up to the
+-- rounded period total: through the tiers (FLAT, TIERED), or V(end) - V(start) under VOLUME
+-- (`volume_tiers`). A line adds up the stretches in its credit type: their spans are its
+-- quantity, their amounts its amount, R(amount x fiat_per_credit) its fiat amount. The unit's events and their aggregation
 -- values are read from int_rating_targets_accumulated (one row per RATED target), which
 -- has them side by side already; its running quantities are not used here.
 with
@@ -39,8 +42,11 @@ unit_events as (
         accumulated.aggregation_value,
         accumulated.aggregation_value_text,
         effective_rates.pricing_id,
+        effective_rates.rate_type,
         effective_rates.multiplier,
         effective_rates.credit_type_id,
+        effective_rates.fiat_credit_type_id,
+        effective_rates.fiat_per_credit,
         row_number() over unit_order as event_sequence,
         -- a change of rate or multiplier starts a stretch (on the same sort as the sequence)
         case
@@ -87,8 +93,11 @@ stretches as (
         billing_period_start,
         stretch_number,
         min(pricing_id) as pricing_id,
+        min(rate_type) as rate_type,
         min(multiplier) as multiplier,
         min(credit_type_id) as credit_type_id,
+        min(fiat_credit_type_id) as fiat_credit_type_id,
+        min(fiat_per_credit) as fiat_per_credit,
         min(aggregation_type) as aggregation_type,
         count(*) as stretch_event_count,
         sum(aggregation_value) as stretch_value_sum,
@@ -134,8 +143,11 @@ stretch_aggregates as (
         stretches.billing_period_start,
         stretches.stretch_number,
         stretches.pricing_id,
+        stretches.rate_type,
         stretches.multiplier,
         stretches.credit_type_id,
+        stretches.fiat_credit_type_id,
+        stretches.fiat_per_credit,
         stretches.aggregation_type,
         cast(sum(stretches.stretch_event_count) over unit_so_far as decimal(38, 12)) as event_count,
         cast(sum(stretches.stretch_value_sum) over unit_so_far as decimal(38, 12)) as value_sum,
@@ -209,22 +221,75 @@ rounded as (
     from stretch_ranges
 ),
 
-priced as (
+priced_tiers as (
+    -- one row per (stretch, price step). Graduated (FLAT, TIERED): the stretch's part in the
+    -- step, at its price. VOLUME: V(end) from the tier holding the end, minus V(start) from the
+    -- tier holding the start (a tier holds (lower_bound, upper_bound]), V(q) = R(q x p(q)).
     select
         rounded.invoice_id,
         rounded.contract_id,
         rounded.product_id,
         rounded.pricing_group_values,
+        rounded.stretch_number,
         rounded.credit_type_id,
-        rounded.is_last_stretch,
-        rounded.priced_to,
-        {{ decimal_multiply(
-            clamp('rounded.priced_to', 'price_tiers.lower_bound', 'price_tiers.upper_bound')
-            ~ ' - ' ~ clamp('rounded.quantity_at_start', 'price_tiers.lower_bound', 'price_tiers.upper_bound'),
-            decimal_multiply('price_tiers.price', 'rounded.multiplier')
-        ) }} as tier_amount
+        rounded.fiat_credit_type_id,
+        rounded.fiat_per_credit,
+        rounded.priced_to - rounded.quantity_at_start as stretch_quantity,
+        case
+            when rounded.rate_type = 'VOLUME' then
+                case
+                    when (price_tiers.lower_bound is null or rounded.priced_to > price_tiers.lower_bound)
+                        and (price_tiers.upper_bound is null or rounded.priced_to <= price_tiers.upper_bound)
+                        then {{ decimal_multiply('rounded.priced_to', decimal_multiply('price_tiers.price', 'rounded.multiplier')) }}
+                    else cast(0 as decimal(38, 12))
+                end
+                - case
+                    when (price_tiers.lower_bound is null or rounded.quantity_at_start > price_tiers.lower_bound)
+                        and (price_tiers.upper_bound is null or rounded.quantity_at_start <= price_tiers.upper_bound)
+                        then {{ decimal_multiply('rounded.quantity_at_start', decimal_multiply('price_tiers.price', 'rounded.multiplier')) }}
+                    else cast(0 as decimal(38, 12))
+                end
+            else {{ decimal_multiply(
+                clamp('rounded.priced_to', 'price_tiers.lower_bound', 'price_tiers.upper_bound')
+                ~ ' - ' ~ clamp('rounded.quantity_at_start', 'price_tiers.lower_bound', 'price_tiers.upper_bound'),
+                decimal_multiply('price_tiers.price', 'rounded.multiplier')
+            ) }}
+        end as tier_amount
     from rounded
     inner join price_tiers on rounded.pricing_id = price_tiers.pricing_id
+),
+
+priced_stretches as (
+    select
+        invoice_id,
+        contract_id,
+        product_id,
+        pricing_group_values,
+        stretch_number,
+        credit_type_id,
+        min(fiat_credit_type_id) as fiat_credit_type_id,
+        min(fiat_per_credit) as fiat_per_credit,
+        min(stretch_quantity) as stretch_quantity,
+        sum(tier_amount) as stretch_amount
+    from priced_tiers
+    group by invoice_id, contract_id, product_id, pricing_group_values, stretch_number, credit_type_id
+),
+
+lines as (
+    -- a credit type's stretches: their spans add up to the quantity rated in it (all of the
+    -- period's rounded quantity when it has one credit type)
+    select
+        invoice_id,
+        contract_id,
+        product_id,
+        pricing_group_values,
+        credit_type_id,
+        min(fiat_credit_type_id) as fiat_credit_type_id,
+        min(fiat_per_credit) as fiat_per_credit,
+        sum(stretch_quantity) as quantity,
+        sum(stretch_amount) as amount
+    from priced_stretches
+    group by invoice_id, contract_id, product_id, pricing_group_values, credit_type_id
 ),
 
 final as (
@@ -233,11 +298,15 @@ final as (
         contract_id,
         product_id,
         pricing_group_values,
-        min(credit_type_id) as credit_type_id,
-        max(case when is_last_stretch then priced_to end) as quantity,
-        sum(tier_amount) as amount
-    from priced
-    group by invoice_id, contract_id, product_id, pricing_group_values
+        credit_type_id,
+        quantity,
+        amount,
+        case
+            when fiat_per_credit = 1 then amount
+            else {{ decimal_multiply('amount', 'fiat_per_credit') }}
+        end as fiat_amount,
+        fiat_credit_type_id
+    from lines
 )
 
 select * from final

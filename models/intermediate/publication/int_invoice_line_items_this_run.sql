@@ -1,8 +1,10 @@
 -- One row per invoice line item (rules 5): on usage invoices, USAGE lines per (product, pricing
--- group values) computed from period aggregates, one negative CREDIT or COMMIT application
--- line per (invoice, balance) equal to minus what its segments covered there (postpaid
--- coverage has no line), and POSTPAID_TRUEUP lines; on SCHEDULED invoices, one
--- COMMIT_PURCHASE line per prepaid commit invoice-schedule item (rules 4.10).
+-- group values, credit type) computed from period aggregates, one negative CREDIT or COMMIT
+-- application line per (invoice, balance) equal to minus what its segments covered there, in
+-- the balance's credit type (postpaid coverage has no line), and POSTPAID_TRUEUP lines; on
+-- SCHEDULED invoices, one COMMIT_PURCHASE line per prepaid commit invoice-schedule item (rules
+-- 4.10), in fiat. Every line's fiat_amount is R(amount x fiat_per_credit) of its credit type on
+-- the contract's rate card (docs block `credit_types`).
 -- This run's rows of fct_invoice_line_items: the lines of every draft invoice and of the
 -- invoices it finalizes. Finalized line items are written once and then kept as recorded
 -- (rules 5); publishing replaces the published draft lines with these rows.
@@ -32,8 +34,8 @@ scheduled as (
     select * from {{ ref('int_scheduled_invoices') }}
 ),
 
-rate_cards as (
-    select * from {{ ref('stg_billing__rate_cards') }}
+card_credit_types as (
+    select * from {{ ref('int_rate_card_credit_types') }}
 ),
 
 contracts as (
@@ -42,14 +44,6 @@ contracts as (
 
 run as (
     select * from {{ ref('int_run_provenance') }}
-),
-
-contract_credit_types as (
-    select
-        contracts.contract_id,
-        rate_cards.fiat_credit_type_id
-    from contracts
-    inner join rate_cards on contracts.rate_card_id = rate_cards.rate_card_id
 ),
 
 usage as (
@@ -74,10 +68,10 @@ applications as (
         drawdowns.balance_id,
         cast(null as decimal(38, 12)) as quantity,
         -sum(drawdowns.covered_amount) as amount,
-        min(contract_credit_types.fiat_credit_type_id) as credit_type_id
+        -- a balance is in one credit type: its segments'
+        min(segments.credit_type_id) as credit_type_id
     from drawdowns
     inner join segments on drawdowns.segment_id = segments.segment_id
-    inner join contract_credit_types on drawdowns.contract_id = contract_credit_types.contract_id
     where segments.balance_type in ('CREDIT', 'PREPAID')
     group by drawdowns.invoice_id, segments.balance_type, drawdowns.balance_id
 ),
@@ -91,9 +85,9 @@ postpaid_trueups as (
         trueups.balance_id,
         cast(null as decimal(38, 12)) as quantity,
         sum(trueups.trueup_amount) as amount,
-        min(contract_credit_types.fiat_credit_type_id) as credit_type_id
+        min(segments.credit_type_id) as credit_type_id
     from trueups
-    inner join contract_credit_types on trueups.contract_id = contract_credit_types.contract_id
+    inner join segments on trueups.segment_id = segments.segment_id
     where trueups.invoice_id is not null
     group by trueups.invoice_id, trueups.balance_id
 ),
@@ -143,8 +137,14 @@ all_lines as (
 
 final as (
     select
-        {{ hash_id(['all_lines.invoice_id', 'all_lines.line_type', 'all_lines.product_id',
-            'all_lines.pricing_group_values', 'all_lines.balance_id']) }} as invoice_line_item_id,
+        case
+            -- a USAGE line in a custom credit type names it; fiat lines keep the ids they always had
+            when all_lines.line_type = 'USAGE' and not card_credit_types.is_fiat
+                then {{ hash_id(['all_lines.invoice_id', 'all_lines.line_type', 'all_lines.product_id',
+                    'all_lines.pricing_group_values', 'all_lines.balance_id', 'all_lines.credit_type_id']) }}
+            else {{ hash_id(['all_lines.invoice_id', 'all_lines.line_type', 'all_lines.product_id',
+                'all_lines.pricing_group_values', 'all_lines.balance_id']) }}
+        end as invoice_line_item_id,
         all_lines.invoice_id,
         all_lines.invoice_type,
         all_lines.contract_id,
@@ -158,6 +158,12 @@ final as (
         cast(all_lines.quantity as decimal(38, 12)) as quantity,
         cast(all_lines.amount as decimal(38, 12)) as amount,
         all_lines.credit_type_id,
+        cast(
+            case
+                when card_credit_types.fiat_per_credit = 1 then all_lines.amount
+                else {{ decimal_multiply('all_lines.amount', 'card_credit_types.fiat_per_credit') }}
+            end as decimal(38, 12)
+        ) as fiat_amount,
         all_lines.status,
         -- the run that finalized it; none for a draft (building twice changes nothing)
         case when all_lines.status = 'FINALIZED' then run.run_as_of end as run_as_of,
@@ -166,6 +172,11 @@ final as (
     from all_lines
     cross join run
     inner join contracts on all_lines.contract_id = contracts.contract_id
+    -- every credit type a line can be in converts on the contract's rate card (the build fails
+    -- otherwise: assert_credit_types_are_convertible)
+    left join card_credit_types
+        on contracts.rate_card_id = card_credit_types.rate_card_id
+        and all_lines.credit_type_id = card_credit_types.credit_type_id
     order by contracts.customer_id, all_lines.invoice_id, all_lines.line_type, all_lines.product_id
 )
 

@@ -1,7 +1,7 @@
 -- One row per invoice (rules 5): a USAGE invoice for every billing period of a contract that
 -- has started by as_of, plus any later period already holding rated events, and a SCHEDULED
--- invoice per prepaid commit invoice-schedule item. The total is the sum of its line items (0
--- for an invoice without lines).
+-- invoice per prepaid commit invoice-schedule item. The total is the sum of its line items'
+-- fiat_amount, in the rate card's fiat type (0 for an invoice without lines).
 -- This run's rows of fct_invoices: every draft invoice and the invoices it finalizes. Finalized
 -- invoices are written once and then kept as recorded (rules 5: a finalized invoice never
 -- changes, even when configuration does); publishing replaces the published draft invoices
@@ -39,7 +39,7 @@ run as (
 line_totals as (
     select
         invoice_id,
-        sum(amount) as total,
+        sum(fiat_amount) as total,
         count(*) as line_item_count
     from line_items
     group by invoice_id

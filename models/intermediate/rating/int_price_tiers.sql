@@ -1,7 +1,8 @@
 -- One row per price step of every price definition: a list rate or an OVERWRITE override
--- (`pricing_id`). A FLAT price is one step with a null tier_index and no bounds; a TIERED price
--- is one step per tier with bounds [lower_bound, upper_bound) on the period quantity, null
--- meaning unbounded (rules 4.8: tier 1 reaches down to -infinity).
+-- (`pricing_id`). A FLAT price is one step with a null tier_index and no bounds; a TIERED or
+-- VOLUME price is one step per tier with bounds on the period quantity, null meaning unbounded
+-- (rules 4.8: tier 1 reaches down to -infinity). The bounds are the same for both; TIERED
+-- reads them [lower_bound, upper_bound), VOLUME (lower_bound, upper_bound] (`volume_tiers`).
 with
 
 rates as (
@@ -41,7 +42,7 @@ tiered_rates as (
         rate_tiers.tier_price as price
     from rate_tiers
     inner join rates on rate_tiers.rate_id = rates.rate_id
-    where rates.rate_type = 'TIERED'
+    where rates.rate_type in ('TIERED', 'VOLUME')
 ),
 
 flat_overwrites as (
@@ -64,7 +65,7 @@ tiered_overwrites as (
         override_tiers.tier_price as price
     from override_tiers
     inner join overrides on override_tiers.override_id = overrides.override_id
-    where overrides.overwrite_rate_type = 'TIERED'
+    where overrides.overwrite_rate_type in ('TIERED', 'VOLUME')
 ),
 
 final as (

@@ -80,7 +80,9 @@ final as (
         effective_rates.pricing_id,
         effective_rates.rate_type,
         effective_rates.multiplier,
-        effective_rates.credit_type_id
+        effective_rates.credit_type_id,
+        effective_rates.fiat_credit_type_id,
+        effective_rates.fiat_per_credit
     from movements
     inner join effective_rates
         on movements.event_id = effective_rates.event_id

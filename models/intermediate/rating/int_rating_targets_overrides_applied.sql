@@ -2,6 +2,8 @@
 -- rate, replaced by one applicable OVERWRITE (priority ascending nulls last, later start, id),
 -- else scaled by one applicable MULTIPLIER (LOWEST_MULTIPLIER: multiplier, then as OVERWRITE;
 -- EXPLICIT: as OVERWRITE). `pricing_id` names the tiers used: the rate's or the override's.
+-- The prices stay in the list rate's credit type (an override keeps it), worth fiat_per_credit
+-- of the rate card's fiat type each (docs block `credit_types`).
 with
 
 targets as (
@@ -23,6 +25,10 @@ rates as (
 
 rate_cards as (
     select * from {{ ref('stg_billing__rate_cards') }}
+),
+
+card_credit_types as (
+    select * from {{ ref('int_rate_card_credit_types') }}
 ),
 
 overrides as (
@@ -140,10 +146,17 @@ final as (
             when overwrites.override_id is null then coalesce(multipliers.multiplier, cast(1 as decimal(38, 12)))
             else cast(1 as decimal(38, 12))
         end as multiplier,
-        coalesce(rates.credit_type_id, rate_cards.fiat_credit_type_id) as credit_type_id
+        coalesce(rates.credit_type_id, rate_cards.fiat_credit_type_id) as credit_type_id,
+        rate_cards.fiat_credit_type_id,
+        -- every custom type a rate names has a conversion, or the build fails
+        -- (assert_credit_types_are_convertible)
+        card_credit_types.fiat_per_credit
     from targets
     inner join rates on targets.rate_id = rates.rate_id
     inner join rate_cards on rates.rate_card_id = rate_cards.rate_card_id
+    left join card_credit_types
+        on rates.rate_card_id = card_credit_types.rate_card_id
+        and coalesce(rates.credit_type_id, rate_cards.fiat_credit_type_id) = card_credit_types.credit_type_id
     left join ranked_overrides as overwrites
         on targets.event_id = overwrites.event_id
         and targets.contract_id = overwrites.contract_id

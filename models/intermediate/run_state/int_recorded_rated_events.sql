@@ -28,6 +28,8 @@ recorded as (
         unit_price,
         amount,
         credit_type_id,
+        fiat_amount,
+        fiat_credit_type_id,
         coverage,
         balance_id,
         balance_segment_id,

@@ -12,6 +12,8 @@ parsed as (
         upper({{ json_text('json', '$.type') }}) as commit_type,
         {{ json_text('json', '$.name') }} as commit_name,
         {{ json_text('json', '$.product_id') }} as product_id,
+        -- the unit of its access-schedule amounts; null = its contract's rate card's fiat type
+        {{ json_text('json', '$.credit_type_id') }} as credit_type_id,
         {{ json_list('json', '$.access_schedule.schedule_items') }} as access_schedule_items,
         {{ json_list('json', '$.invoice_schedule.schedule_items') }} as invoice_schedule_items,
         {{ json_value('json', '$.applicable_product_ids') }} is not null as has_applicable_product_ids,

@@ -11,6 +11,8 @@ parsed as (
         {{ json_text('json', '$.contract_id') }} as contract_id,
         {{ json_text('json', '$.name') }} as credit_name,
         {{ json_text('json', '$.product_id') }} as product_id,
+        -- the unit of its access-schedule amounts; null = its contract's rate card's fiat type
+        {{ json_text('json', '$.credit_type_id') }} as credit_type_id,
         {{ json_list('json', '$.access_schedule.schedule_items') }} as access_schedule_items,
         {{ json_value('json', '$.applicable_product_ids') }} is not null as has_applicable_product_ids,
         {{ list_transform(json_list('json', '$.applicable_product_ids'), 'v -> ' ~ json_value_text('v')) }}

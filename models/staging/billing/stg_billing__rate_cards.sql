@@ -10,7 +10,7 @@ parsed as (
         {{ json_text('json', '$.id') }} as rate_card_id,
         {{ json_text('json', '$.name') }} as rate_card_name,
         coalesce({{ json_text('json', '$.fiat_credit_type_id') }}, 'USD_CENTS') as fiat_credit_type_id,
-        {{ json_value('json', '$.credit_type_conversions') }} as credit_type_conversions,
+        {{ json_list('json', '$.credit_type_conversions') }} as credit_type_conversions,
         line_number
     from source_rate_cards
 )
