@@ -85,9 +85,7 @@ def build_scenario() -> Scenario:
     )
     s.products.append(shared.product("P_VOL", "M_VOL", rounding=("ROUND_UP", 0)))
     s.rate_cards.append(shared.rate_card("R3", conversions=gpu_conversion()))
-    s.rates.append(
-        shared.rate("R3", "P_VOL", start=JAN1, tiers=ROUNDING_TIERS, rate_type="VOLUME")
-    )
+    s.rates.append(shared.rate("R3", "P_VOL", start=JAN1, tiers=ROUNDING_TIERS, rate_type="VOLUME"))
     s.contracts.append(shared.contract("C3", "CUS3", "R3", start=JAN1))
     s.commits.append(
         shared.commit("K3", "C3", "P_VOL", [shared.schedule_item("K3-S1", 45, FEB1, MAR1)])
@@ -283,9 +281,7 @@ def test_reference_rater_agrees(tmp_path):
     """The hand-computed rows are also the independent reference rater's."""
     from scenario import write_raw
 
-    result = rate_folder(
-        write_raw(tmp_path / "raw", SCENARIO), datetime(2026, 2, 15, tzinfo=UTC)
-    )
+    result = rate_folder(write_raw(tmp_path / "raw", SCENARIO), datetime(2026, 2, 15, tzinfo=UTC))
     order = ("USAGE", "USAGE_REPRICE", "ROUNDING_ADJUSTMENT", "ROUNDING_REPRICE")
     for transaction_id, expected in RATED_ROWS.items():
         rows = sorted(

@@ -221,42 +221,65 @@ rounded as (
     from stretch_ranges
 ),
 
-priced_tiers as (
-    -- one row per (stretch, price step). Graduated (FLAT, TIERED): the stretch's part in the
-    -- step, at its price. VOLUME: V(end) from the tier holding the end, minus V(start) from the
-    -- tier holding the start (a tier holds (lower_bound, upper_bound]), V(q) = R(q x p(q)).
+stretch_steps as (
+    -- each stretch with the price steps of its terms, the step's effective unit price once
     select
         rounded.invoice_id,
         rounded.contract_id,
         rounded.product_id,
         rounded.pricing_group_values,
         rounded.stretch_number,
+        rounded.rate_type,
         rounded.credit_type_id,
         rounded.fiat_credit_type_id,
         rounded.fiat_per_credit,
-        rounded.priced_to - rounded.quantity_at_start as stretch_quantity,
-        case
-            when rounded.rate_type = 'VOLUME' then
-                case
-                    when (price_tiers.lower_bound is null or rounded.priced_to > price_tiers.lower_bound)
-                        and (price_tiers.upper_bound is null or rounded.priced_to <= price_tiers.upper_bound)
-                        then {{ decimal_multiply('rounded.priced_to', decimal_multiply('price_tiers.price', 'rounded.multiplier')) }}
-                    else cast(0 as decimal(38, 12))
-                end
-                - case
-                    when (price_tiers.lower_bound is null or rounded.quantity_at_start > price_tiers.lower_bound)
-                        and (price_tiers.upper_bound is null or rounded.quantity_at_start <= price_tiers.upper_bound)
-                        then {{ decimal_multiply('rounded.quantity_at_start', decimal_multiply('price_tiers.price', 'rounded.multiplier')) }}
-                    else cast(0 as decimal(38, 12))
-                end
-            else {{ decimal_multiply(
-                clamp('rounded.priced_to', 'price_tiers.lower_bound', 'price_tiers.upper_bound')
-                ~ ' - ' ~ clamp('rounded.quantity_at_start', 'price_tiers.lower_bound', 'price_tiers.upper_bound'),
-                decimal_multiply('price_tiers.price', 'rounded.multiplier')
-            ) }}
-        end as tier_amount
+        rounded.quantity_at_start,
+        rounded.priced_to,
+        price_tiers.lower_bound,
+        price_tiers.upper_bound,
+        {{ decimal_multiply('price_tiers.price', 'rounded.multiplier') }} as unit_price
     from rounded
     inner join price_tiers on rounded.pricing_id = price_tiers.pricing_id
+),
+
+priced_tiers as (
+    -- one row per (stretch, price step). Graduated (FLAT, TIERED): the stretch's part in the
+    -- step, at its price. VOLUME: V(end) from the tier holding the end, minus V(start) from the
+    -- tier holding the start (a tier holds (lower_bound, upper_bound]), V(q) = R(q x p(q)).
+    select
+        invoice_id,
+        contract_id,
+        product_id,
+        pricing_group_values,
+        stretch_number,
+        credit_type_id,
+        fiat_credit_type_id,
+        fiat_per_credit,
+        priced_to - quantity_at_start as stretch_quantity,
+        case
+            when rate_type <> 'VOLUME'
+                then {{ decimal_multiply(
+                    clamp('priced_to', 'lower_bound', 'upper_bound')
+                    ~ ' - ' ~ clamp('quantity_at_start', 'lower_bound', 'upper_bound'),
+                    'unit_price'
+                ) }}
+            else cast(0 as decimal(38, 12))
+        end as graduated_amount,
+        case
+            when rate_type = 'VOLUME'
+                and (lower_bound is null or priced_to > lower_bound)
+                and (upper_bound is null or priced_to <= upper_bound)
+                then {{ decimal_multiply('priced_to', 'unit_price') }}
+            else cast(0 as decimal(38, 12))
+        end as volume_cost_at_end,
+        case
+            when rate_type = 'VOLUME'
+                and (lower_bound is null or quantity_at_start > lower_bound)
+                and (upper_bound is null or quantity_at_start <= upper_bound)
+                then {{ decimal_multiply('quantity_at_start', 'unit_price') }}
+            else cast(0 as decimal(38, 12))
+        end as volume_cost_at_start
+    from stretch_steps
 ),
 
 priced_stretches as (
@@ -270,7 +293,7 @@ priced_stretches as (
         min(fiat_credit_type_id) as fiat_credit_type_id,
         min(fiat_per_credit) as fiat_per_credit,
         min(stretch_quantity) as stretch_quantity,
-        sum(tier_amount) as stretch_amount
+        sum(graduated_amount + volume_cost_at_end - volume_cost_at_start) as stretch_amount
     from priced_tiers
     group by invoice_id, contract_id, product_id, pricing_group_values, stretch_number, credit_type_id
 ),
