@@ -1,13 +1,25 @@
 {#- The published rows of a history mart (source `recorded`), or, on a fresh warehouse where
     the table does not exist yet, no rows with the mart's contracted columns: the first-run
-    fallback lives here and in no model. -#}
+    fallback lives here and in no model. A column the contract gained after the table was
+    published (e.g. `fiat_amount`) reads as null in its older rows, as the publish step adds
+    it (macros/publication.sql), so a build on an older warehouse reads every contracted column. -#}
 {% macro recorded_rows(mart_name) %}
     {%- set relation = source('recorded', mart_name) -%}
     {%- set found = adapter.get_relation(
         database=relation.database, schema=relation.schema, identifier=relation.identifier
     ) if execute else none -%}
     {%- if found is not none -%}
-        select * from {{ relation }}
+        {%- set node = graph.nodes.get('model.rated_events.' ~ mart_name) -%}
+        {%- set present = adapter.get_columns_in_relation(found) | map(attribute='name') | map('lower') | list -%}
+        {%- set missing = [] -%}
+        {%- for column in (node.columns.values() if node is not none else []) if column.name | lower not in present -%}
+            {%- do missing.append(column) -%}
+        {%- endfor -%}
+        select *
+        {%- for column in missing %},
+            cast(null as {{ 'string' if target.type == 'spark' and column.data_type in ('json', 'varchar') else column.data_type }}) as {{ column.name }}
+        {%- endfor %}
+        from {{ relation }}
     {%- else -%}
         {{ no_rows_of_contract(mart_name) }}
     {%- endif -%}
