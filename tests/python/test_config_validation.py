@@ -42,13 +42,26 @@ def valid_scenario() -> Scenario:
                 name="Tokens",
             ),
         ],
-        rate_cards=[shared.rate_card("rc-1", name="Card")],
+        rate_cards=[
+            shared.rate_card(
+                "rc-1", name="Card", conversions=[shared.conversion("GPU_CREDITS", "2.5")]
+            )
+        ],
         rates=[
             shared.rate("rc-1", "p-tokens", start=jan1, end=feb1, price=100),
             shared.rate(
                 "rc-1", "p-tokens", start=feb1, tiers=[{"size": 10, "price": 200}, {"price": 100}]
             ),
             shared.rate("rc-1", "p-tokens", start=jan1, price=50, group_values={"model": "small"}),
+            shared.rate(
+                "rc-1",
+                "p-tokens",
+                start=jan1,
+                tiers=[{"size": 10, "price": 2}, {"price": 1}],
+                rate_type="VOLUME",
+                group_values={"model": "gpu"},
+                credit_type_id="GPU_CREDITS",
+            ),
         ],
         contracts=[
             shared.contract(
@@ -87,6 +100,7 @@ def valid_scenario() -> Scenario:
                 product_ids=["p-tokens"],
                 priority=0,
                 name="Credit",
+                credit_type_id="GPU_CREDITS",
             ),
         ],
     )
@@ -211,6 +225,51 @@ BROKEN: list[tuple[str, Callable[[Scenario], None], str]] = [
             },
         ),
         "overrides ov-1 tier 1: overwrite tiers out of order",
+    ),
+    (
+        "VOLUME rate without tiers",
+        _set("rates", 0, rate_type="VOLUME", price=None, tiers=[]),
+        "rates line 1 (rc-1/p-tokens): VOLUME rate without tiers",
+    ),
+    (
+        "VOLUME overwrite without tiers",
+        _set(
+            "overrides",
+            0,
+            type="OVERWRITE",
+            multiplier=None,
+            overwrite_rate={"rate_type": "VOLUME", "tiers": []},
+        ),
+        "overrides ov-1: OVERWRITE with a VOLUME rate needs tiers",
+    ),
+    (
+        "rate in a custom credit type without a conversion",
+        _set("rates", 0, credit_type_id="COMPUTE_UNITS"),
+        "rates line 1 (rc-1/p-tokens): credit type COMPUTE_UNITS has no conversion on rate card"
+        " rc-1",
+    ),
+    (
+        "credit in a custom credit type without a conversion",
+        _set("credits", 0, credit_type_id="COMPUTE_UNITS"),
+        "credits cr-1: credit type COMPUTE_UNITS has no conversion on rate card rc-1 of contract"
+        " ct-1",
+    ),
+    (
+        "conversion that is not positive",
+        _set("rate_cards", 0, credit_type_conversions=[shared.conversion("GPU_CREDITS", 0)]),
+        "rate_cards rc-1: conversion of GPU_CREDITS: fiat_per_custom_credit 0 is not positive",
+    ),
+    (
+        "custom type converted twice",
+        _set(
+            "rate_cards",
+            0,
+            credit_type_conversions=[
+                shared.conversion("GPU_CREDITS", "2.5"),
+                shared.conversion("GPU_CREDITS", 3),
+            ],
+        ),
+        "rate_cards rc-1: custom credit type GPU_CREDITS is converted 2 times",
     ),
     (
         "duplicate segment id",
