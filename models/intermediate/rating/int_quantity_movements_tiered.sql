@@ -88,7 +88,7 @@ volume_repriced as (
     select
         volume_prices.*,
         volume_prices.price_to - volume_prices.price_from as price_step,
-        {{ decimal_multiply('volume_prices.quantity_from', 'volume_prices.price_to - volume_prices.price_from') }}
+        {{ decimal_multiply('volume_prices.quantity_from', '(volume_prices.price_to - volume_prices.price_from)') }}
             as reprice_amount
     from volume_prices
 ),
