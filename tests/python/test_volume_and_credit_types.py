@@ -195,7 +195,7 @@ select component, tier_index, quantity, unit_price, amount, fiat_amount, coverag
     credit_type_id, fiat_credit_type_id, status
 from (
     select * from fct_rated_events_finalized
-    union all
+    union all by name
     select * from fct_rated_events_draft
 )
 where transaction_id = ?
