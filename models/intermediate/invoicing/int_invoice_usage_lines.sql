@@ -48,10 +48,12 @@ unit_events as (
         effective_rates.fiat_credit_type_id,
         effective_rates.fiat_per_credit,
         row_number() over unit_order as event_sequence,
-        -- a change of rate or multiplier starts a stretch (on the same sort as the sequence)
+        -- a change of rate, multiplier or credit type starts a stretch (on the same sort as the
+        -- sequence); the credit type is the list rate's, which can change under one OVERWRITE
         case
             when lag(effective_rates.pricing_id) over unit_order = effective_rates.pricing_id
                 and lag(effective_rates.multiplier) over unit_order = effective_rates.multiplier
+                and lag(effective_rates.credit_type_id) over unit_order = effective_rates.credit_type_id
                 then 0
             else 1
         end as starts_stretch
