@@ -130,9 +130,12 @@ def trueup_lines(
 ) -> list[InvoiceLine]:
     """Rules 4.10: an unspent postpaid remainder (in the commit's credit type), due at t = the
     earlier of the segment's and the contract's ending_before, billed on the period with
-    start < t <= end once as_of >= t."""
+    start < t <= end once as_of >= t. Like the application lines, one line per (invoice,
+    balance): the remainders of a balance's segments due on one invoice add up, and the fiat
+    amount is taken of that sum."""
     contracts = {c.id: c for c in config.contracts}
-    lines = []
+    due_remainders: dict[tuple, Decimal] = {}
+    line_terms: dict[tuple, tuple] = {}
     for segment in config.segments:
         contract = contracts.get(segment.contract_id)
         if segment.kind != "POSTPAID" or contract is None:
@@ -155,18 +158,25 @@ def trueup_lines(
         if remainder <= 0:
             continue
         period = period_for(contract, due - timedelta(microseconds=1))
+        key = (contract.id, period, segment.balance_id)
+        due_remainders[key] = due_remainders.get(key, Decimal(0)) + remainder
+        line_terms.setdefault(key, (segment.credit_type_id, segment.product_id))
+    lines = []
+    for key, remainder in due_remainders.items():
+        contract_id, period, balance_id = key
+        credit_type_id, product_id = line_terms[key]
         status = "FINALIZED" if is_finalized(period, as_of, grace_hours) else "DRAFT"
         lines.append(
             balance_line(
                 config,
-                contract.id,
+                contract_id,
                 (period.start, period.end),
                 "POSTPAID_TRUEUP",
-                segment.balance_id,
+                balance_id,
                 remainder,
                 status,
-                segment.credit_type_id,
-                product_id=segment.product_id,
+                credit_type_id,
+                product_id=product_id,
             )
         )
     return lines
