@@ -44,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-from .cli import add_as_of_argument, count_arg, parser_for, rfc3339
+from .cli import add_as_of_argument, count_arg, create_warehouse_file, parser_for, rfc3339
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -257,7 +257,7 @@ def benchmark(
             stale.unlink()
     # what `make run` prepares: the published warehouse (empty) and the build workspace folder
     (work / ".build").mkdir()
-    duckdb.connect(str(database)).close()
+    create_warehouse_file(database)
     floor = measure_floor(raw, work)
     full = dbt_build(work, raw, database, as_of, "full", target)
     next_events, next_day = 0, None
