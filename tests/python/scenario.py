@@ -1,9 +1,10 @@
 """Scenarios for the tests: configuration objects, events, and the raw folder they become.
 
 The tests describe scenarios as dicts shaped like Metronome's API objects (rules section 3).
-The builders below (`customer`, `metric`, `product`, `rate_card`, `rate`, `contract`,
-`schedule_item`, `commit`, `credit`) are the one place such a dict is spelled, with every field
-of the input contract and the project's usual defaults; a test names only what matters to it.
+The builders below (`customer`, `metric`, `product`, `rate_card`, `conversion`, `rate`,
+`contract`, `schedule_item`, `commit`, `credit`) are the one place such a dict is spelled, with
+every field of the input contract and the project's usual defaults; a test names only what
+matters to it.
 `write_raw` is the only place that knows the on-disk layout, so every test and the reference
 rater read the same files that `dbt build` reads.
 """
@@ -122,11 +123,21 @@ def product(
 def rate_card(
     card_id: str, *, name: str | None = None, fiat: str = "USD_CENTS", conversions=()
 ) -> dict:
+    """A rate card; `conversions` are `conversion(...)` items (custom credit type -> fiat)."""
     return {
         "id": card_id,
         "name": name or card_id,
         "fiat_credit_type_id": fiat,
         "credit_type_conversions": list(conversions),
+    }
+
+
+def conversion(custom_credit_type_id: str, fiat_per_custom_credit: object) -> dict:
+    """One `credit_type_conversions` item of a rate card: what one custom credit is worth in the
+    card's fiat type."""
+    return {
+        "custom_credit_type_id": custom_credit_type_id,
+        "fiat_per_custom_credit": fiat_per_custom_credit,
     }
 
 
@@ -141,15 +152,17 @@ def rate(
     entitled: bool = True,
     group_values: dict | None = None,
     credit_type_id: str | None = None,
+    rate_type: str | None = None,
 ) -> dict:
-    """A list rate: TIERED when `tiers` are given, FLAT otherwise."""
+    """A list rate: `rate_type` FLAT, TIERED or VOLUME; by default TIERED when `tiers` are
+    given, FLAT otherwise. `credit_type_id` None = the card's fiat type."""
     return {
         "rate_card_id": card_id,
         "product_id": product_id,
         "starting_at": start,
         "ending_before": end,
         "entitled": entitled,
-        "rate_type": "TIERED" if tiers else "FLAT",
+        "rate_type": rate_type or ("TIERED" if tiers else "FLAT"),
         "price": price,
         "tiers": tiers,
         "pricing_group_values": group_values,
@@ -199,12 +212,15 @@ def credit(
     product_tags: list[str] | None = None,
     priority: object = None,
     name: str | None = None,
+    credit_type_id: str | None = None,
 ) -> dict:
+    """A credit; `credit_type_id` None = the fiat type of its contract's rate card."""
     return {
         "id": credit_id,
         "contract_id": contract_id,
         "name": name or credit_id,
         "product_id": product_id,
+        "credit_type_id": credit_type_id,
         "access_schedule": {"schedule_items": segments},
         "applicable_product_ids": product_ids,
         "applicable_product_tags": product_tags,

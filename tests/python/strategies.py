@@ -26,6 +26,14 @@ property filters, and late events that hit finalized periods.
 
 Commits and credits (prepaid, postpaid, credits with several segments) are generated when
 `WITH_BALANCES` is set (the default), and rated rows are then compared part by part.
+
+Pricing rev 4 (rules 3, 4.7-4.10) is opt-in, `pricing_v4=True` (off by default, so that the
+differential test generates only what the models implement; with it off every seed gives the
+scenario it gave before): VOLUME rates and VOLUME overwrites, rate cards converting one or two
+custom credit types at several factors (`credit_type_conversions`), rates in a custom type, in the
+card's fiat type named explicitly or in none, changing credit type at a mid-period rate change,
+and commits and credits in a custom or the fiat credit type (`credit_type_id`) next to each other
+on one contract.
 """
 
 from __future__ import annotations
@@ -180,6 +188,11 @@ MALFORMED_TIMESTAMPS = (
     "0000-01-10T10:00:00Z",
 )
 MALFORMED_PROPERTIES = ("{not json", "[1,2]", "null", '"text"', "42", '{"v": NaN}', "")
+# Pricing rev 4 (pricing_v4): custom credit types and what one credit is worth in fiat.
+CUSTOM_CREDIT_TYPES = ("GPU_CREDITS", "COMPUTE_UNITS")
+FIAT_PER_CUSTOM_CREDIT: tuple[Any, ...] = (2.5, "0.0125", 1, 100, "0.333333333333", 3, "1.1")
+# VOLUME ladders: small and off-grid sizes, so that totals and rounded totals cross tiers.
+VOLUME_TIER_SIZES: tuple[Any, ...] = ("0.1", "0.5", 1, 2, 3, 10, "2.5", "0.75", "1.25", 50)
 
 
 class Chooser:
@@ -269,10 +282,13 @@ def _month_day(year: int, month: int, day: int) -> datetime:
 class ScenarioBuilder:
     """Builds one scenario from a Chooser (all ids start with `prefix`)."""
 
-    def __init__(self, prefix: str, chooser: Chooser, with_balances: bool) -> None:
+    def __init__(
+        self, prefix: str, chooser: Chooser, with_balances: bool, pricing_v4: bool = False
+    ) -> None:
         self.p = prefix
         self.c = chooser
         self.with_balances = with_balances
+        self.pricing_v4 = pricing_v4
         self.s = Scenario()
         self.summary: list[str] = []
         self.instants: list[datetime] = list(MONTH_STARTS)
@@ -404,17 +420,61 @@ class ScenarioBuilder:
                 "id": f"{self.p}-rc{i}",
                 "name": f"card {i}",
                 "fiat_credit_type_id": fiat,
-                "credit_type_conversions": [],
+                "credit_type_conversions": self._conversions() if self.pricing_v4 else [],
             }
             self.s.rate_cards.append(card)
-            self.summary.append(f"rate card {card['id']}: fiat={fiat}")
+            self.summary.append(
+                f"rate card {card['id']}: fiat={fiat} conversions={card['credit_type_conversions']}"
+            )
             for product in self.s.products:
                 if self.c.chance(92):
                     self._rate_timeline(card, product)
 
+    def _conversions(self) -> list[dict]:
+        """pricing_v4: the custom credit types a card converts (0-2), each at its own factor."""
+        return [
+            {
+                "custom_credit_type_id": credit_type,
+                "fiat_per_custom_credit": self.c.pick(FIAT_PER_CUSTOM_CREDIT),
+            }
+            for credit_type in self.c.subset(CUSTOM_CREDIT_TYPES, 0, 2)
+        ]
+
+    def _credit_type(self, card: dict | None, custom_percent: int) -> str | None:
+        """pricing_v4: a custom type the card converts (custom_percent), else the card's fiat
+        type named explicitly (1 in 5) or none (the fiat type)."""
+        conversions = (card or {}).get("credit_type_conversions") or []
+        custom = [c["custom_credit_type_id"] for c in conversions]
+        if custom and self.c.chance(custom_percent):
+            return self.c.pick(custom)
+        return card["fiat_credit_type_id"] if card and self.c.chance(20) else None
+
+    def _segment_credit_types(self, card: dict, count: int) -> list[str | None]:
+        """pricing_v4: the credit type of each stretch of a rate timeline; after a mid-period
+        change the type differs from the one before it most of the time."""
+        types = [self._credit_type(card, 50)]
+        for _ in range(count - 1):
+            options = [None, *(c["custom_credit_type_id"] for c in card["credit_type_conversions"])]
+            others = [t for t in options if t != types[-1]]
+            types.append(
+                self.c.pick(others) if others and self.c.chance(70) else self._credit_type(card, 50)
+            )
+        return types
+
     def _rate_spec(self) -> dict:
+        if self.pricing_v4 and self.c.chance(45):
+            # VOLUME ladders of 2-4 tiers, so that totals cross tiers and earlier units re-price
+            tiers = [
+                {"size": self.c.pick(VOLUME_TIER_SIZES), "price": self.c.pick(PRICES)}
+                for _ in range(self.c.integer(1, 3))
+            ]
+            tiers.append({"price": self.c.pick(PRICES)})
+            return {"rate_type": "VOLUME", "price": None, "tiers": tiers}
         if self.c.chance(55):
             return {"rate_type": "FLAT", "price": self.c.pick(PRICES), "tiers": None}
+        return self._tiered_spec()
+
+    def _tiered_spec(self) -> dict:
         count = self.c.integer(1, 4)
         tiers: list[dict] = [
             {"size": self.c.pick(TIER_SIZES), "price": self.c.pick(PRICES)}
@@ -429,7 +489,7 @@ class ScenarioBuilder:
     def _rate_timeline(self, card: dict, product: dict) -> None:
         start = self.c.pick(RATE_STARTS)
         segments: list[tuple[str, str | None]]
-        if self.c.chance(40):
+        if self.c.chance(60 if self.pricing_v4 else 40):  # v4: more mid-period changes
             change = self.c.pick(RATE_CHANGES)
             segments = [(start, change), (change, None)]
             self.instants.append(parse(change))
@@ -439,7 +499,8 @@ class ScenarioBuilder:
             segments[-1] = (segments[-1][0], self.c.pick(_later(RATE_ENDS, segments[-1][0])))
         self.instants += [parse(start)] + [parse(end) for _, end in segments if end]
         keys = product["pricing_group_key"] or []
-        for seg_start, seg_end in segments:
+        segment_types = self._segment_credit_types(card, len(segments)) if self.pricing_v4 else []
+        for k, (seg_start, seg_end) in enumerate(segments):
             named: list[dict | None] = []
             if not keys or self.c.chance(80):
                 named.append(None if self.c.chance(85) else {})
@@ -457,20 +518,26 @@ class ScenarioBuilder:
                 named.append(None)
             for group_values in named:
                 spec = self._rate_spec()
+                entitled = self.c.chance(90)
+                if self.pricing_v4:
+                    credit_type = segment_types[k]
+                else:
+                    credit_type = card["fiat_credit_type_id"] if self.c.chance(10) else None
                 rate = {
                     "rate_card_id": card["id"],
                     "product_id": product["id"],
                     "starting_at": seg_start,
                     "ending_before": seg_end,
-                    "entitled": self.c.chance(90),
+                    "entitled": entitled,
                     **spec,
                     "pricing_group_values": group_values,
-                    "credit_type_id": card["fiat_credit_type_id"] if self.c.chance(10) else None,
+                    "credit_type_id": credit_type,
                 }
                 self.s.rates.append(rate)
                 self.summary.append(
                     f"rate {card['id']}/{product['id']} [{seg_start}, {seg_end}) "
-                    f"groups={group_values} entitled={rate['entitled']} {spec}"
+                    f"groups={group_values} entitled={rate['entitled']} {spec} "
+                    f"credit_type={credit_type}"
                 )
 
     def _encode(self, value: Any) -> Any:
@@ -640,12 +707,18 @@ class ScenarioBuilder:
             "applicable_product_tags": tags,
             "priority": self.c.pick(PRIORITIES),
         }
+        if self.pricing_v4:
+            card = next(c for c in self.s.rate_cards if c["id"] == contract["rate_card_id"])
+            row["credit_type_id"] = self._credit_type(card, 55)
         if kind == "CREDIT":
             self.s.credits.append(row)
         else:
             row |= {"type": kind, "invoice_schedule": None}
             self.s.commits.append(row)
-        self.summary.append(f"balance {balance_id}: {kind} {items} ids={ids} tags={tags}")
+        self.summary.append(
+            f"balance {balance_id}: {kind} {items} ids={ids} tags={tags} "
+            f"credit_type={row.get('credit_type_id')}"
+        )
 
     # ---- events -----------------------------------------------------------------------
 
@@ -822,18 +895,29 @@ class ScenarioBuilder:
 
 
 def build_scenario(
-    prefix: str, chooser: Chooser, *, with_balances: bool = WITH_BALANCES, seed: int | None = None
+    prefix: str,
+    chooser: Chooser,
+    *,
+    with_balances: bool = WITH_BALANCES,
+    seed: int | None = None,
+    pricing_v4: bool = False,
 ) -> GeneratedScenario:
-    builder = ScenarioBuilder(prefix, chooser, with_balances)
+    builder = ScenarioBuilder(prefix, chooser, with_balances, pricing_v4)
     scenario = builder.build()
     return GeneratedScenario(prefix, scenario, builder.summary, seed)
 
 
 @st.composite
 def scenario_strategy(
-    draw: Any, prefix: str = "s000", *, with_balances: bool = WITH_BALANCES, seeded: bool = True
+    draw: Any,
+    prefix: str = "s000",
+    *,
+    with_balances: bool = WITH_BALANCES,
+    seeded: bool = True,
+    pricing_v4: bool = False,
 ) -> GeneratedScenario:
-    """One valid scenario with ids prefixed `prefix`.
+    """One valid scenario with ids prefixed `prefix` (pricing_v4: with VOLUME rates and custom
+    credit types, see the module docstring).
 
     seeded=True (default): one Hypothesis draw seeds a private Random (cheap in entropy, so
     dozens fit in one example); seeded=False: every decision is a Hypothesis draw.
@@ -842,19 +926,32 @@ def scenario_strategy(
         seed = draw(st.integers(0, 2**63 - 1))
         # the prefix is part of the seed: Hypothesis's first example (every seed 0) still
         # gives a different scenario per prefix
-        return regenerate(prefix, seed, with_balances=with_balances)
-    return build_scenario(prefix, HypothesisChooser(draw), with_balances=with_balances)
-
-
-def regenerate(prefix: str, seed: int, *, with_balances: bool = WITH_BALANCES) -> GeneratedScenario:
-    """The scenario `scenario_strategy(prefix)` made from `seed` (to re-run a reported one)."""
+        return regenerate(prefix, seed, with_balances=with_balances, pricing_v4=pricing_v4)
     return build_scenario(
-        prefix, RandomChooser(f"{prefix}:{seed}"), with_balances=with_balances, seed=seed
+        prefix, HypothesisChooser(draw), with_balances=with_balances, pricing_v4=pricing_v4
     )
 
 
-def scenario_batches(count: int, *, with_balances: bool = WITH_BALANCES) -> st.SearchStrategy:
+def regenerate(
+    prefix: str, seed: int, *, with_balances: bool = WITH_BALANCES, pricing_v4: bool = False
+) -> GeneratedScenario:
+    """The scenario `scenario_strategy(prefix)` made from `seed` (to re-run a reported one)."""
+    return build_scenario(
+        prefix,
+        RandomChooser(f"{prefix}:{seed}"),
+        with_balances=with_balances,
+        seed=seed,
+        pricing_v4=pricing_v4,
+    )
+
+
+def scenario_batches(
+    count: int, *, with_balances: bool = WITH_BALANCES, pricing_v4: bool = False
+) -> st.SearchStrategy:
     """`count` scenarios with disjoint ids (prefixes s000, s001, ...), as a list."""
     return st.tuples(
-        *(scenario_strategy(f"s{i:03d}", with_balances=with_balances) for i in range(count))
+        *(
+            scenario_strategy(f"s{i:03d}", with_balances=with_balances, pricing_v4=pricing_v4)
+            for i in range(count)
+        )
     ).map(list)

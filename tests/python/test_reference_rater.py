@@ -17,7 +17,7 @@ import scenario as shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference.periods import add_months
-from reference.rater import RatedRow, RatingResult, rate_folder
+from reference.rater import ConfigError, RatedRow, RatingResult, rate_folder
 from reference.values import canonical_text, div_r12, loads_strict, parse_rfc3339, r12
 from scenario import Scenario, event, parse_utc, write_raw
 
@@ -75,8 +75,10 @@ def product(
     )
 
 
-def rate_card(id_: str = "R1") -> dict:
-    return shared.rate_card(id_)
+def rate_card(id_: str = "R1", conversions: dict[str, object] | None = None) -> dict:
+    """`conversions` maps a custom credit type to its fiat_per_custom_credit."""
+    items = [shared.conversion(t, f) for t, f in (conversions or {}).items()]
+    return shared.rate_card(id_, conversions=items)
 
 
 def rate(
@@ -88,6 +90,8 @@ def rate(
     entitled: bool = True,
     group_values: dict | None = None,
     card: str = "R1",
+    credit_type_id: str | None = None,
+    rate_type: str | None = None,
 ) -> dict:
     return shared.rate(
         card,
@@ -98,6 +102,8 @@ def rate(
         tiers=tiers,
         entitled=entitled,
         group_values=group_values,
+        credit_type_id=credit_type_id,
+        rate_type=rate_type,
     )
 
 
@@ -158,10 +164,16 @@ def balance(
     products: list[str] | None = None,
     tags: list[str] | None = None,
     priority: object = None,
+    credit_type_id: str | None = None,
 ) -> dict:
     """A commit (kind PREPAID/POSTPAID) or credit (kind CREDIT) with (id, amount, start, end)."""
     items = [shared.schedule_item(*segment) for segment in segments]
-    options = {"product_ids": products, "product_tags": tags, "priority": priority}
+    options = {
+        "product_ids": products,
+        "product_tags": tags,
+        "priority": priority,
+        "credit_type_id": credit_type_id,
+    }
     if kind == "CREDIT":
         return shared.credit(id_, "C1", "P_" + id_, items, **options)
     return shared.commit(id_, "C1", "P_" + id_, items, kind=kind, **options)
@@ -171,6 +183,7 @@ def base(
     aggregation: str = "SUM",
     price: object = 1,
     tiers: list[dict] | None = None,
+    rate_type: str | None = None,
     **product_kwargs,
 ) -> Scenario:
     """One customer (alias 'alias-1'), metric M1 on event type 'use', product P1, card R1 with one
@@ -180,7 +193,7 @@ def base(
         billable_metrics=[metric("M1", aggregation, event_types=["use"])],
         products=[product("P1", "M1", **product_kwargs)],
         rate_cards=[rate_card()],
-        rates=[rate("P1", None if tiers else price, tiers)],
+        rates=[rate("P1", None if tiers else price, tiers, rate_type=rate_type)],
         contracts=[contract()],
     )
 
@@ -296,6 +309,151 @@ def test_section7_rated_row_fields(tmp_path):
     assert row.pricing_group_values == (("region", "eu"),)
     # JSON number 7.50 reads canonically as "7.5"; a missing property is None.
     assert row.presentation_group_values == (("user", "7.5"), ("team", None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules section 7b: volume tiers in a custom pricing unit
+# ---------------------------------------------------------------------------------------------
+
+GPU_TIERS = [{"size": 10, "price": 40}, {"size": 90, "price": 30}, {"price": 20}]
+
+
+def section7b() -> Scenario:
+    """Contract C2 on card R2 (USD_CENTS; GPU_CREDITS at 2.5 cents), P_GPU = SUM(gpu_seconds) /
+    3,600 with a VOLUME rate in GPU_CREDITS, credit CR2 of 500 GPU_CREDITS for January."""
+    s = Scenario(
+        customers=[customer("CUS2")],
+        billable_metrics=[metric("M_GPU", "SUM", key="gpu_seconds", event_types=["gpu"])],
+        products=[product("P_GPU", "M_GPU", conversion=(3600, "DIVIDE"))],
+        rate_cards=[rate_card("R2", {"GPU_CREDITS": "2.5"})],
+        rates=[
+            rate(
+                "P_GPU",
+                tiers=GPU_TIERS,
+                card="R2",
+                credit_type_id="GPU_CREDITS",
+                rate_type="VOLUME",
+            )
+        ],
+        contracts=[shared.contract("C2", "CUS2", "R2", start=JAN1)],
+        credits=[
+            shared.credit(
+                "CR2",
+                "C2",
+                "P_GPU",
+                [shared.schedule_item("CR2-S1", 500, JAN1, FEB1)],
+                credit_type_id="GPU_CREDITS",
+            )
+        ],
+    )
+    s.add_events(
+        [
+            use(
+                "g1",
+                "2026-01-05T00:00:00Z",
+                {"gpu_seconds": 18_000},
+                customer="CUS2",
+                event_type="gpu",
+            ),
+            use(
+                "g2",
+                "2026-01-06T00:00:00Z",
+                {"gpu_seconds": 36_000},
+                customer="CUS2",
+                event_type="gpu",
+            ),
+            use(
+                "g3",
+                "2026-01-07T00:00:00Z",
+                {"gpu_seconds": 324_000},
+                customer="CUS2",
+                event_type="gpu",
+            ),
+        ]
+    )
+    return s
+
+
+def drawn(rows: list[RatedRow]) -> list[tuple]:
+    """(component, tier, quantity, unit_price, amount, fiat_amount, coverage, balance_id)."""
+    return [
+        (
+            r.component,
+            r.tier_index,
+            r.quantity,
+            r.unit_price,
+            r.amount,
+            r.fiat_amount,
+            r.coverage,
+            r.balance_id,
+        )
+        for r in rows
+    ]
+
+
+def lines_of(result: RatingResult) -> list[tuple]:
+    """(line_type, product or balance, credit type, quantity, amount, fiat_amount) per line, in
+    the reference's line order (line type, product, balance)."""
+    return [
+        (
+            x.line_type,
+            x.product_id or x.balance_id,
+            x.credit_type_id,
+            x.quantity,
+            x.amount,
+            x.fiat_amount,
+        )
+        for x in result.invoice_lines
+    ]
+
+
+def test_section7b_volume_tiers_in_a_custom_pricing_unit(tmp_path):
+    result = run(tmp_path, section7b(), as_of="2026-02-15T00:00:00Z")
+    assert {o.outcome for o in result.outcomes} == {"RATED"}
+    # Hours: 18,000 / 3,600 = 5; (18,000 + 36,000) / 3,600 = 15; + 324,000 / 3,600 = 105.
+    # VOLUME ladder (a boundary total in the lower tier): (-inf, 10] at 40, (10, 100] at 30,
+    # (100, inf) at 20.
+    # g1: 0 -> 5, tier 1: USAGE 5 x 40 = 200 credits, fiat 200 x 2.5 = 500 cents; CR2 covers it
+    # (C 0 -> 200: clamp(200, 0, 500) - 0 = 200; 300 left). No REPRICE (Q = 0).
+    assert drawn(rows_of(result, "g1")) == [("USAGE", 1, 5, 40, 200, 500, "CREDIT", "CR2")]
+    # g2: 5 -> 15, tier 2: USAGE 10 x 30 = 300 (fiat 750), C 200 -> 500: covers 300 (0 left);
+    # USAGE_REPRICE 5 x (30 - 40) = -50 (fiat -125), C 500 -> 450: clamp(450) - clamp(500) = -50
+    # covered, which gives 50 back (CR2 left 50).
+    assert drawn(rows_of(result, "g2")) == [
+        ("USAGE", 2, 10, 30, 300, 750, "CREDIT", "CR2"),
+        ("USAGE_REPRICE", 2, 5, -10, -50, -125, "CREDIT", "CR2"),
+    ]
+    # g3: 15 -> 105, tier 3: USAGE 90 x 20 = 1,800, C 450 -> 2,250: covers 500 - 450 = 50; split
+    # q 90, a 1,800: covered R(90 x 50 / 1800) = 2.5 (fiat 125), overage 90 - 2.5 = 87.5 with
+    # 1,750 (fiat 4,375). USAGE_REPRICE 15 x (20 - 30) = -150 (fiat -375), C 2,250 -> 2,100:
+    # clamp(2100, 0, 500) - clamp(2250, 0, 500) = 0, so it stays overage.
+    assert drawn(rows_of(result, "g3")) == [
+        ("USAGE", 3, D("2.5"), 20, 50, 125, "CREDIT", "CR2"),
+        ("USAGE", 3, D("87.5"), 20, 1750, 4375, "OVERAGE", None),
+        ("USAGE_REPRICE", 3, 15, -10, -150, -375, "OVERAGE", None),
+    ]
+    assert {(r.credit_type_id, r.fiat_credit_type_id) for r in result.rated} == {
+        ("GPU_CREDITS", "USD_CENTS")
+    }
+    assert {r.balance_segment_id for r in result.rated if r.balance_id} == {"CR2-S1"}
+    # Rated amounts: 200 + 300 - 50 + 50 + 1,750 - 150 = 2,100 credits; fiat
+    # 500 + 750 - 125 + 125 + 4,375 - 375 = 5,250 cents.
+    assert sum(r.amount for r in result.rated) == 2100
+    assert sum(r.fiat_amount for r in result.rated) == 5250
+    # Quantity totals count USAGE rows only: 5 + 10 + 2.5 + 87.5 = 105 (REPRICE 5 and 15 name
+    # units already counted).
+    assert sum(r.quantity for r in result.rated if r.component == "USAGE") == 105
+    # Invoice: CREDIT CR2 -500 credits (fiat -500 x 2.5 = -1,250); USAGE P_GPU in GPU_CREDITS,
+    # quantity 105, V(105) = 105 x 20 = 2,100 credits, fiat 5,250; total 5,250 - 1,250 = 4,000.
+    assert lines_of(result) == [
+        ("CREDIT", "CR2", "GPU_CREDITS", None, -500, -1250),
+        ("USAGE", "P_GPU", "GPU_CREDITS", 105, 2100, 5250),
+    ]
+    (invoice,) = result.invoices
+    assert (invoice.contract_id, invoice.credit_type_id, invoice.total) == ("C2", "USD_CENTS", 4000)
+    # January ends Feb 1; + 24 h = Feb 2 <= as_of Feb 15: finalized.
+    assert invoice.status == "FINALIZED"
+    assert {r.status for r in result.rated} == {"FINALIZED"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1396,3 +1554,390 @@ def test_trueup_due_at_the_earlier_contract_end(tmp_path):
         "DRAFT",  # finalizes at Jan 21 00:00
     )
     assert trueup.product_id == "P_POST"
+
+
+# ---------------------------------------------------------------------------------------------
+# VOLUME tiers (rules 4.7, 4.8) and credit types (rules 3, 4.8-4.10, 5)
+# ---------------------------------------------------------------------------------------------
+
+
+def volume_base(aggregation: str = "SUM", tiers: list[dict] | None = None, **kwargs) -> Scenario:
+    """`base` with a VOLUME rate; the default ladder is rules 4.8's: 10 at 40, 90 at 30, then 20
+    ((-inf, 10] at 40, (10, 100] at 30, (100, inf) at 20)."""
+    return base(aggregation, tiers=tiers or GPU_TIERS, rate_type="VOLUME", **kwargs)
+
+
+def uses(values: list[object], day: int = 2) -> list[dict]:
+    """Events v0, v1, ... of `value` one minute apart on January `day`."""
+    return [
+        use(f"v{i}", f"2026-01-{day:02d}T00:{i:02d}:00Z", {"value": v})
+        for i, v in enumerate(values)
+    ]
+
+
+def test_volume_boundary_totals_belong_to_the_lower_tier(tmp_path):
+    s = volume_base()
+    s.add_events(uses([10, 0, 90, 1]))
+    result = run(tmp_path, s)
+    assert qa(result.rated) == [
+        # 0 -> 10: 10 is on the boundary, so tier 1: USAGE 10 x 40 = 400 (no REPRICE: Q = 0).
+        ("USAGE", 1, 10, 40, 400),
+        # 10 -> 10, a zero move: one row of 0 in the tier holding 10 (tier 1, the lower one).
+        ("USAGE", 1, 0, 40, 0),
+        # 10 -> 100, tier 2 (100 on the boundary): USAGE 90 x 30 = 2,700; REPRICE 10 x (30 - 40).
+        ("USAGE", 2, 90, 30, 2700),
+        ("USAGE_REPRICE", 2, 10, -10, -100),
+        # 100 -> 101, tier 3: USAGE 1 x 20 = 20; REPRICE 100 x (20 - 30) = -1,000.
+        ("USAGE", 3, 1, 20, 20),
+        ("USAGE_REPRICE", 3, 100, -10, -1000),
+    ]
+    # Line: quantity 10 + 0 + 90 + 1 = 101 (REPRICE rows add none), V(101) = 101 x 20 = 2,020
+    # = 400 + 0 + 2,700 - 100 + 20 - 1,000.
+    assert lines_of(result) == [("USAGE", "P1", "USD_CENTS", 101, 2020, 2020)]
+    # Fiat rows: fiat_amount = amount.
+    assert all(r.fiat_amount == r.amount for r in result.rated)
+
+
+def test_volume_crossing_up_and_down_and_negative_totals(tmp_path):
+    s = volume_base("LATEST")
+    s.add_events(uses([50, 5, 120, 8, -5]))
+    result = run(tmp_path, s)
+    assert qa(result.rated) == [
+        # 0 -> 50, tier 2: USAGE 50 x 30 = 1,500.
+        ("USAGE", 2, 50, 30, 1500),
+        # 50 -> 5 (down to tier 1): USAGE -45 x 40 = -1,800; REPRICE 50 x (40 - 30) = +500;
+        # -1,300 = V(5) - V(50) = 200 - 1,500.
+        ("USAGE", 1, -45, 40, -1800),
+        ("USAGE_REPRICE", 1, 50, 10, 500),
+        # 5 -> 120 (up to tier 3): USAGE 115 x 20 = 2,300; REPRICE 5 x (20 - 40) = -100;
+        # 2,200 = 2,400 - 200.
+        ("USAGE", 3, 115, 20, 2300),
+        ("USAGE_REPRICE", 3, 5, -20, -100),
+        # 120 -> 8: USAGE -112 x 40 = -4,480; REPRICE 120 x (40 - 20) = 2,400; -2,080 = 320 - 2,400.
+        ("USAGE", 1, -112, 40, -4480),
+        ("USAGE_REPRICE", 1, 120, 20, 2400),
+        # 8 -> -5, a negative total stays in tier 1: USAGE -13 x 40 = -520; REPRICE 8 x (40 - 40)
+        # = 0 is not written.
+        ("USAGE", 1, -13, 40, -520),
+    ]
+    # Line: quantity -5, V(-5) = -5 x 40 = -200 = 1,500 - 1,300 + 2,200 - 2,080 - 520.
+    assert lines_of(result) == [("USAGE", "P1", "USD_CENTS", -5, -200, -200)]
+
+
+def test_volume_zero_move_on_a_max_gets_one_row(tmp_path):
+    s = volume_base("MAX")
+    s.add_events(uses([12, 7]))
+    result = run(tmp_path, s)
+    # 0 -> 12, tier 2: USAGE 12 x 30 = 360. 7 does not raise the maximum: 12 -> 12, one USAGE row
+    # of 0 in tier 2 at 30, no REPRICE (p(12) - p(12) = 0).
+    assert qa(result.rated) == [("USAGE", 2, 12, 30, 360), ("USAGE", 2, 0, 30, 0)]
+    assert outcome_of(result)["v1"] == ("RATED", None)
+
+
+@pytest.mark.parametrize(
+    ("method", "values", "expected", "line"),
+    [
+        (
+            # 0 -> 60, tier 2: 60 x 30 = 1,800. 60 -> 100.4, tier 3: USAGE 40.4 x 20 = 808;
+            # REPRICE 60 x (20 - 30) = -600. ROUND_DOWN 100.4 -> 100 (tier 2, the boundary):
+            # ROUNDING_ADJUSTMENT -0.4 x 30 = -12; ROUNDING_REPRICE 100.4 x (30 - 20) = 1,004.
+            "ROUND_DOWN",
+            [60, "40.4"],
+            [
+                ("USAGE", 2, 60, 30, 1800),
+                ("USAGE", 3, D("40.4"), 20, 808),
+                ("USAGE_REPRICE", 3, 60, -10, -600),
+                ("ROUNDING_ADJUSTMENT", 2, D("-0.4"), 30, -12),
+                ("ROUNDING_REPRICE", 2, D("100.4"), 10, 1004),
+            ],
+            # V(100) = 100 x 30 = 3,000 = 1,800 + 808 - 600 - 12 + 1,004.
+            (100, 3000),
+        ),
+        (
+            # 0 -> 5, tier 1: 5 x 40 = 200. 5 -> 99.5, tier 2: USAGE 94.5 x 30 = 2,835; REPRICE
+            # 5 x (30 - 40) = -50. ROUND_UP 99.5 -> 100 stays in tier 2 (the boundary belongs to
+            # the lower tier): ROUNDING_ADJUSTMENT 0.5 x 30 = 15, no ROUNDING_REPRICE.
+            "ROUND_UP",
+            [5, "94.5"],
+            [
+                ("USAGE", 1, 5, 40, 200),
+                ("USAGE", 2, D("94.5"), 30, 2835),
+                ("USAGE_REPRICE", 2, 5, -10, -50),
+                ("ROUNDING_ADJUSTMENT", 2, D("0.5"), 30, 15),
+            ],
+            # V(100) = 3,000 = 200 + 2,835 - 50 + 15.
+            (100, 3000),
+        ),
+    ],
+)
+def test_volume_rounding_adjustment_and_reprice(tmp_path, method, values, expected, line):
+    s = volume_base(rounding=(0, method))
+    s.add_events(uses(values))
+    result = run(tmp_path, s)
+    assert qa(result.rated) == expected
+    # The rounding rows hang on the period's last event (v1).
+    assert {r.transaction_id for r in result.rated if "ROUNDING" in r.component} == {"v1"}
+    # The line's quantity is the rounded total (USAGE and ROUNDING_ADJUSTMENT rows only).
+    assert lines_of(result) == [("USAGE", "P1", "USD_CENTS", *line, line[1])]
+
+
+def test_volume_with_a_multiplier_then_a_volume_overwrite(tmp_path):
+    ladder = [{"size": 2, "price": 8}, {"price": 5}]
+    s = volume_base(tiers=ladder)
+    s.overrides = [
+        override(
+            "MUL",
+            "MULTIPLIER",
+            [spec(product_id="P1")],
+            multiplier="1.5",
+            end="2026-01-15T00:00:00Z",
+        ),
+        override(
+            "OVW",
+            "OVERWRITE",
+            [spec(product_id="P1")],
+            start="2026-01-15T00:00:00Z",
+            overwrite={
+                "rate_type": "VOLUME",
+                "price": None,
+                "tiers": [{"size": 4, "price": 6}, {"price": 3}],
+            },
+        ),
+    ]
+    s.add_events(
+        [
+            use("a", "2026-01-02T00:00:00Z", {"value": 2}),
+            use("b", "2026-01-03T00:00:00Z", {"value": 1}),
+            use("c", "2026-01-20T00:00:00Z", {"value": 2}),
+        ]
+    )
+    result = run(tmp_path, s)
+    # Before Jan 15 the multiplier scales every tier: (-inf, 2] at 8 x 1.5 = 12, then 5 x 1.5 = 7.5.
+    # a: 0 -> 2, tier 1 (boundary): USAGE 2 x 12 = 24.
+    assert qa(rows_of(result, "a")) == [("USAGE", 1, 2, 12, 24)]
+    # b: 2 -> 3, tier 2: USAGE 1 x 7.5 = 7.5; REPRICE 2 x (7.5 - 12) = -9.
+    assert qa(rows_of(result, "b")) == [
+        ("USAGE", 2, 1, D("7.5"), D("7.5")),
+        ("USAGE_REPRICE", 2, 2, D("-4.5"), -9),
+    ]
+    # From Jan 15 the OVERWRITE ladder (-inf, 4] at 6, then 3 re-prices the earlier units from
+    # its own p(3) = 6 (not the 7.5 they were billed at): c: 3 -> 5, tier 2: USAGE 2 x 3 = 6;
+    # REPRICE 3 x (3 - 6) = -9.
+    assert qa(rows_of(result, "c")) == [("USAGE", 2, 2, 3, 6), ("USAGE_REPRICE", 2, 3, -3, -9)]
+    # Line per stretch: V_mul(3) - V_mul(0) = 3 x 7.5 = 22.5, plus V_ovw(5) - V_ovw(3) = 15 - 18
+    # = -3: 19.5 = 24 + 7.5 - 9 + 6 - 9; quantity 5.
+    assert lines_of(result) == [("USAGE", "P1", "USD_CENTS", 5, D("19.5"), D("19.5"))]
+
+
+def test_rate_changing_credit_type_mid_period(tmp_path):
+    s = base("SUM", rounding=(0, "ROUND_UP"))
+    s.rate_cards = [rate_card("R1", {"GPU_CREDITS": "2.5"})]
+    s.rates = [
+        # Naming the card's fiat type explicitly is fiat: no conversion needed.
+        rate("P1", 10, end="2026-01-15T00:00:00Z", credit_type_id="USD_CENTS"),
+        rate("P1", 4, start="2026-01-15T00:00:00Z", credit_type_id="GPU_CREDITS"),
+    ]
+    s.add_events(
+        [
+            use("a", "2026-01-02T00:00:00Z", {"value": "1.5"}),
+            use("b", "2026-01-20T00:00:00Z", {"value": 2}),
+        ]
+    )
+    result = run(tmp_path, s)
+    got = [
+        (r.transaction_id, r.component, r.credit_type_id, r.quantity, r.amount, r.fiat_amount)
+        for r in result.rated
+    ]
+    assert got == [
+        # a: 0 -> 1.5 at 10 cents: 15, fiat 15.
+        ("a", "USAGE", "USD_CENTS", D("1.5"), 15, 15),
+        # b: 1.5 -> 3.5 at 4 GPU_CREDITS: 8 credits, fiat 8 x 2.5 = 20 cents.
+        ("b", "USAGE", "GPU_CREDITS", 2, 8, 20),
+        # ROUND_UP 3.5 -> 4 on the last event, at its terms: 0.5 x 4 = 2 credits, fiat 5.
+        ("b", "ROUNDING_ADJUSTMENT", "GPU_CREDITS", D("0.5"), 2, 5),
+    ]
+    assert {r.fiat_credit_type_id for r in result.rated} == {"USD_CENTS"}
+    # One USAGE line per credit type, with the quantity rated in it: cents 1.5 (15, fiat 15);
+    # credits 2 + 0.5 = 2.5 (the rounding delta goes with the last event), 8 + 2 = 10, fiat 25.
+    assert lines_of(result) == [
+        ("USAGE", "P1", "GPU_CREDITS", D("2.5"), 10, 25),
+        ("USAGE", "P1", "USD_CENTS", D("1.5"), 15, 15),
+    ]
+    # Invoice total = sum of the lines' fiat_amount = 25 + 15 = 40 cents.
+    assert [(i.credit_type_id, i.total) for i in result.invoices] == [("USD_CENTS", 40)]
+
+
+def test_fiat_and_custom_balances_on_one_contract(tmp_path):
+    s = base("SUM", price=10)
+    s.rate_cards = [rate_card("R1", {"GPU_CREDITS": "2.5"})]
+    s.products.append(product("P2", "M1"))
+    s.rates.append(rate("P2", 4, credit_type_id="GPU_CREDITS"))
+    s.credits = [
+        balance("CR", [("CR-1", 6, JAN1, FEB1)], kind="CREDIT", credit_type_id="GPU_CREDITS")
+    ]
+    s.commits = [balance("PRE", [("PRE-1", 25, JAN1, FEB1)])]  # null credit type: fiat
+    s.add_events(
+        [
+            use("a", "2026-01-02T00:00:00Z", {"value": 2}),  # P1 2 x 10 = 20 c, P2 2 x 4 = 8 GPU
+            use("b", "2026-01-03T00:00:00Z", {"value": 1}),  # P1 10 c, P2 4 GPU
+        ]
+    )
+    result = run(tmp_path, s)
+    got = [
+        (r.transaction_id, r.product_id, r.credit_type_id, r.quantity, r.amount, r.fiat_amount)
+        + (r.coverage, r.balance_id)
+        for r in result.rated
+    ]
+    # Rank: CR (credit) before PRE (prepaid), but each pays only rows of its own credit type.
+    # a/P1 20 c: PRE covers 20 (C 0 -> 20; 5 left). a/P2 8 GPU: CR covers clamp(8, 0, 6) = 6
+    # (quantity R(2 x 6 / 8) = 1.5, fiat 15), 2 overage (quantity 0.5, fiat 5).
+    # b/P1 10 c: PRE covers clamp(30, 0, 25) - 20 = 5 (quantity R(1 x 5 / 10) = 0.5), overage 5
+    # (quantity 0.5). b/P2 4 GPU: CR is spent (C 8 -> 12, both above 6): overage, fiat 10.
+    assert got == [
+        ("a", "P1", "USD_CENTS", 2, 20, 20, "PREPAID_COMMIT", "PRE"),
+        ("a", "P2", "GPU_CREDITS", D("1.5"), 6, 15, "CREDIT", "CR"),
+        ("a", "P2", "GPU_CREDITS", D("0.5"), 2, 5, "OVERAGE", None),
+        ("b", "P1", "USD_CENTS", D("0.5"), 5, 5, "PREPAID_COMMIT", "PRE"),
+        ("b", "P1", "USD_CENTS", D("0.5"), 5, 5, "OVERAGE", None),
+        ("b", "P2", "GPU_CREDITS", 1, 4, 10, "OVERAGE", None),
+    ]
+    # Lines: COMMIT PRE -25 c; CREDIT CR -6 GPU (fiat -15); USAGE P1 3 units 30 c; USAGE P2
+    # 3 units 12 GPU (fiat 30). Total 30 + 30 - 15 - 25 = 20 cents (= the overage fiat 5 + 5 + 10).
+    assert lines_of(result) == [
+        ("COMMIT", "PRE", "USD_CENTS", None, -25, -25),
+        ("CREDIT", "CR", "GPU_CREDITS", None, -6, -15),
+        ("USAGE", "P1", "USD_CENTS", 3, 30, 30),
+        ("USAGE", "P2", "GPU_CREDITS", 3, 12, 30),
+    ]
+    assert [i.total for i in result.invoices] == [20]
+
+
+def test_postpaid_trueup_in_a_custom_credit_type(tmp_path):
+    s = base("SUM", price=10)
+    s.rate_cards = [rate_card("R1", {"GPU_CREDITS": "0.5"})]
+    s.rates = [rate("P1", 4, credit_type_id="GPU_CREDITS")]
+    s.commits = [
+        balance(
+            "POST",
+            [("POST-1", 100, JAN1, FEB1)],
+            kind="POSTPAID",
+            credit_type_id="GPU_CREDITS",
+        )
+    ]
+    s.add_events([use("a", "2026-01-02T00:00:00Z", {"value": 5})])
+    result = run(tmp_path, s)
+    # 5 x 4 = 20 GPU covered by POST (fiat 20 x 0.5 = 10); true-up 100 - 20 = 80 GPU, fiat 40.
+    # Postpaid coverage has no line: total = 10 + 40 = 50 cents.
+    assert drawn(result.rated) == [("USAGE", None, 5, 4, 20, 10, "POSTPAID_COMMIT", "POST")]
+    assert lines_of(result) == [
+        ("POSTPAID_TRUEUP", "P_POST", "GPU_CREDITS", None, 80, 40),
+        ("USAGE", "P1", "GPU_CREDITS", 5, 20, 10),
+    ]
+    assert [i.total for i in result.invoices] == [50]
+
+
+def test_fiat_amount_is_rounded_half_away_from_zero(tmp_path):
+    s = base("SUM")
+    s.rate_cards = [rate_card("R1", {"TOKENS": "0.000000000003"})]
+    s.rates = [rate("P1", "0.5", credit_type_id="TOKENS")]
+    s.add_events(uses([1, -2]))
+    result = run(tmp_path, s)
+    # 1 x 0.5 = 0.5 tokens -> 0.5 x 0.000000000003 = 0.0000000000015 -> R -> 0.000000000002;
+    # -2 x 0.5 = -1 token -> -0.000000000003 exactly.
+    assert [(r.amount, r.fiat_amount) for r in result.rated] == [
+        (D("0.5"), D("0.000000000002")),
+        (-1, D("-0.000000000003")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # A rate in a custom type its card does not convert.
+        (lambda s: s.rates[0].update(credit_type_id="GPU_CREDITS"), "rates.jsonl row 1"),
+        # VOLUME and TIERED rates need tiers.
+        (lambda s: s.rates[0].update(rate_type="VOLUME", price=None), "rates.jsonl row 1"),
+        (lambda s: s.rates[0].update(rate_type="TIERED", price=None), "rates.jsonl row 1"),
+        # A credit (or commit) in a custom type without a conversion on its contract's card.
+        (
+            lambda s: s.credits.append(
+                balance("CR", [("CR-1", 5, JAN1, FEB1)], kind="CREDIT", credit_type_id="GPU")
+            ),
+            "credits.jsonl id 'CR'",
+        ),
+        (
+            lambda s: s.commits.append(
+                balance("PRE", [("PRE-1", 5, JAN1, FEB1)], credit_type_id="EUR_CENTS")
+            ),
+            "commits.jsonl id 'PRE'",
+        ),
+        # Conversions must be positive and given once per custom type.
+        (
+            lambda s: s.rate_cards[0].update(rate_card("R1", {"GPU": 0})),
+            "rate_cards.jsonl id 'R1'",
+        ),
+        (
+            lambda s: s.rate_cards[0]["credit_type_conversions"].extend(
+                [shared.conversion("GPU", 1), shared.conversion("GPU", 2)]
+            ),
+            "rate_cards.jsonl id 'R1'",
+        ),
+        # An OVERWRITE to VOLUME without tiers.
+        (
+            lambda s: s.overrides.append(
+                override(
+                    "OVW",
+                    "OVERWRITE",
+                    [spec(product_id="P1")],
+                    overwrite={"rate_type": "VOLUME", "price": None, "tiers": None},
+                )
+            ),
+            "overrides.jsonl id 'OVW'",
+        ),
+    ],
+)
+def test_bad_pricing_configuration_is_refused_naming_the_row(tmp_path, change, message):
+    s = base("SUM", price=1)
+    change(s)
+    s.add_events(uses([1]))
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        run(tmp_path, s)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    aggregation=st.sampled_from(["SUM", "MAX", "LATEST", "COUNT"]),
+    values=_values,
+    tiers=_tiers,
+    last_price=st.decimals(min_value=0, max_value=300, places=2),
+    rounding=st.sampled_from([None, (0, "ROUND_UP"), (1, "ROUND_DOWN"), (0, "ROUND_HALF_UP")]),
+    factor=st.sampled_from(["1", "2.5", "0.003"]),
+)
+def test_volume_rows_add_up_to_the_volume_cost_of_the_period(
+    aggregation, values, tiers, last_price, rounding, factor
+):
+    tier_list = [{"size": str(size), "price": str(price)} for size, price in tiers]
+    tier_list.append({"price": str(last_price)})
+    s = volume_base(aggregation, tiers=tier_list, rounding=rounding)
+    s.rate_cards = [rate_card("R1", {"CU": factor})]
+    s.rates[0]["credit_type_id"] = "CU"
+    s.add_events(uses([str(v) for v in values]))
+    with tempfile.TemporaryDirectory() as folder:
+        result = run(Path(folder), s)
+    (line,) = usage_lines(result)
+    # One ladder all period: the rows add up to V(T) = T x p(T) of the rounded total T, the
+    # line's amount (within 1e-6), and USAGE + ROUNDING_ADJUSTMENT quantities to T exactly.
+    total = line.quantity
+    bounds, lo = [], D(0)
+    for size, price in tiers:
+        lo += size
+        bounds.append((lo, price))
+    price = next((p for hi, p in bounds if total <= hi), last_price)
+    assert abs(sum(r.amount for r in result.rated) - total * price) <= D("1e-6")
+    assert abs(line.amount - total * price) <= D("1e-6")
+    counted = ("USAGE", "ROUNDING_ADJUSTMENT")
+    assert sum(r.quantity for r in result.rated if r.component in counted) == total
+    # Every row's fiat amount is R(amount x factor); REPRICE rows never have amount 0.
+    for row in result.rated:
+        assert row.fiat_amount == r12(row.amount * D(factor))
+        assert row.component.endswith("REPRICE") is False or row.amount != 0

@@ -13,6 +13,12 @@ from .values import canonical_text, loads_strict, parse_config_time, to_decimal
 DEFAULT_CREDIT_TYPE = "USD_CENTS"
 
 
+class ConfigError(ValueError):
+    """Bad configuration (rules 3): `dbt build` fails on it, so the reference refuses to rate.
+
+    The message names the offending row."""
+
+
 @dataclass(frozen=True)
 class PropertyFilter:
     """Rules 3 billable_metrics.property_filters item; values held as canonical text (rules 8)."""
@@ -53,10 +59,17 @@ class Product:
 
 @dataclass(frozen=True)
 class RateCard:
-    """Rules 3 rate_cards.jsonl."""
+    """Rules 3 rate_cards.jsonl; `conversions` maps a custom credit type to fiat per credit."""
 
     id: str
     fiat_credit_type_id: str
+    conversions: tuple[tuple[str, Decimal], ...] = ()
+
+    def fiat_per_credit(self, credit_type_id: str) -> Decimal | None:
+        """Rules 4.8: 1 for the card's fiat type, the conversion of a custom type, else None."""
+        if credit_type_id == self.fiat_credit_type_id:
+            return Decimal(1)
+        return next((f for t, f in self.conversions if t == credit_type_id), None)
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,7 @@ class TierSpec:
 
 @dataclass(frozen=True)
 class RateSpec:
-    """A price definition (list rate or overwrite_rate): FLAT price or TIERED tiers."""
+    """A price definition (list rate or overwrite_rate): FLAT price, or TIERED/VOLUME tiers."""
 
     rate_type: str
     price: Decimal | None
@@ -139,6 +152,7 @@ class Segment:
     contract_id: str
     kind: str  # CREDIT | PREPAID | POSTPAID
     product_id: str | None  # the product the commit is invoiced as
+    credit_type_id: str  # resolved: the balance's own, else its contract's card's fiat type
     amount: Decimal
     starting_at: datetime
     ending_before: datetime | None
@@ -159,6 +173,23 @@ class Config:
     contracts: tuple[Contract, ...]
     overrides: tuple[Override, ...]
     segments: tuple[Segment, ...]
+
+    def card(self, card_id: str | None) -> RateCard:
+        """A rate card by id; an unknown one is USD_CENTS without conversions."""
+        return self.rate_cards.get(card_id) or RateCard(card_id or "", DEFAULT_CREDIT_TYPE)
+
+    def card_of(self, contract_id: str) -> RateCard:
+        """The rate card of a contract."""
+        return contract_card(self.contracts, self.rate_cards, contract_id)
+
+
+def contract_card(
+    contracts: tuple[Contract, ...], rate_cards: dict[str, RateCard], contract_id: str
+) -> RateCard:
+    """The rate card of a contract; an unknown card (or contract) is USD_CENTS without
+    conversions."""
+    card_id = next((c.rate_card_id for c in contracts if c.id == contract_id), None)
+    return rate_cards.get(card_id) or RateCard(card_id or "", DEFAULT_CREDIT_TYPE)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -293,8 +324,18 @@ def _override(row: dict[str, Any]) -> Override:
     )
 
 
-def _segments(row: dict[str, Any], kind: str) -> list[Segment]:
-    """Access-schedule segments of one commit (kind = its type) or credit (kind CREDIT)."""
+def _rate_card(row: dict[str, Any]) -> RateCard:
+    conversions = tuple(
+        (c.get("custom_credit_type_id"), to_decimal(c.get("fiat_per_custom_credit")))
+        for c in (row.get("credit_type_conversions") or [])
+    )
+    fiat = row.get("fiat_credit_type_id") or DEFAULT_CREDIT_TYPE
+    return RateCard(row["id"], fiat, conversions)
+
+
+def _segments(row: dict[str, Any], kind: str, card: RateCard) -> list[Segment]:
+    """Access-schedule segments of one commit (kind = its type) or credit (kind CREDIT);
+    `card` is the rate card of its contract (a null credit_type_id means its fiat type)."""
     ids, tags = row.get("applicable_product_ids"), row.get("applicable_product_tags")
     items = (row.get("access_schedule") or {}).get("schedule_items") or []
     return [
@@ -304,6 +345,7 @@ def _segments(row: dict[str, Any], kind: str) -> list[Segment]:
             contract_id=row["contract_id"],
             kind=kind,
             product_id=row.get("product_id"),
+            credit_type_id=row.get("credit_type_id") or card.fiat_credit_type_id,
             amount=to_decimal(item["amount"]),
             starting_at=parse_config_time(item["starting_at"]),
             ending_before=parse_config_time(item.get("ending_before")),
@@ -316,26 +358,75 @@ def _segments(row: dict[str, Any], kind: str) -> list[Segment]:
 
 
 def load_config(raw_path: Path) -> Config:
-    """Read every configuration file of the raw folder (rules 3)."""
+    """Read every configuration file of the raw folder (rules 3); raises ConfigError on the bad
+    configuration `validate_config` checks."""
 
     def rows(name: str) -> list[dict[str, Any]]:
         return read_jsonl(raw_path / f"{name}.jsonl")
 
+    rate_cards = {r["id"]: _rate_card(r) for r in rows("rate_cards")}
+    contracts = tuple(_contract(r) for r in rows("contracts"))
     segments: list[Segment] = []
-    for row in rows("commits"):
-        segments.extend(_segments(row, row.get("type") or "PREPAID"))
-    for row in rows("credits"):
-        segments.extend(_segments(row, "CREDIT"))
-    return Config(
+    for name in ("commits", "credits"):
+        for row in rows(name):
+            kind = (row.get("type") or "PREPAID") if name == "commits" else "CREDIT"
+            card = contract_card(contracts, rate_cards, row["contract_id"])
+            segments.extend(_segments(row, kind, card))
+    config = Config(
         customers_by_key=_customers(rows("customers")),
         metrics=tuple(_metric(r) for r in rows("billable_metrics")),
         products={r["id"]: _product(r) for r in rows("products")},
-        rate_cards={
-            r["id"]: RateCard(r["id"], r.get("fiat_credit_type_id") or DEFAULT_CREDIT_TYPE)
-            for r in rows("rate_cards")
-        },
+        rate_cards=rate_cards,
         rates=tuple(_rate(i, r) for i, r in enumerate(rows("rates"))),
-        contracts=tuple(_contract(r) for r in rows("contracts")),
+        contracts=contracts,
         overrides=tuple(_override(r) for r in rows("overrides")),
         segments=tuple(segments),
     )
+    validate_config(config)
+    return config
+
+
+def _check_spec(spec: RateSpec, where: str) -> None:
+    """Rules 3: TIERED and VOLUME rates need tiers."""
+    if spec.rate_type in ("TIERED", "VOLUME") and not spec.tiers:
+        raise ConfigError(f"{where}: a {spec.rate_type} rate without tiers")
+
+
+def validate_config(config: Config) -> None:
+    """Rules 3 bad configuration of pricing and credit types: a TIERED or VOLUME rate (list or
+    overwrite) without tiers; a conversion that is not positive or a custom type converted twice;
+    a rate, commit or credit in a custom credit type its rate card does not convert. Raises
+    ConfigError naming the first offending row."""
+    for card in config.rate_cards.values():
+        seen: set[str] = set()
+        for credit_type, factor in card.conversions:
+            where = f"rate_cards.jsonl id {card.id!r}: conversion of {credit_type!r}"
+            if factor is None or factor <= 0:
+                raise ConfigError(f"{where}: fiat_per_custom_credit {factor} is not positive")
+            if credit_type in seen:
+                raise ConfigError(f"{where}: the custom type is converted twice")
+            seen.add(credit_type)
+    for rate in config.rates:
+        where = (
+            f"rates.jsonl row {rate.index + 1} (rate_card_id {rate.rate_card_id!r}, "
+            f"product_id {rate.product_id!r}, starting_at {rate.starting_at.isoformat()})"
+        )
+        _check_spec(rate.spec, where)
+        card = config.card(rate.rate_card_id)
+        if rate.credit_type_id is not None and card.fiat_per_credit(rate.credit_type_id) is None:
+            raise ConfigError(
+                f"{where}: credit type {rate.credit_type_id!r} has no conversion on rate card "
+                f"{card.id!r}"
+            )
+    for override in config.overrides:
+        if override.type == "OVERWRITE" and override.overwrite_rate is not None:
+            _check_spec(override.overwrite_rate, f"overrides.jsonl id {override.id!r}")
+    for segment in config.segments:
+        card = config.card_of(segment.contract_id)
+        if card.fiat_per_credit(segment.credit_type_id) is None:
+            source = "credits" if segment.kind == "CREDIT" else "commits"
+            raise ConfigError(
+                f"{source}.jsonl id {segment.balance_id!r}: credit type "
+                f"{segment.credit_type_id!r} has no conversion on rate card {card.id!r} of "
+                f"contract {segment.contract_id!r}"
+            )

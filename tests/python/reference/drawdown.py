@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from .config import Config, Segment
 from .model import RatedRow
-from .pricing import active_at, clamp
+from .pricing import active_at, clamp, to_fiat
 from .values import div_r12
 
 _KIND_RANK = {"CREDIT": 0, "PREPAID": 1, "POSTPAID": 2}
@@ -66,8 +66,22 @@ def rank_key(segment: Segment, config: Config) -> tuple:
     )
 
 
-def split_row(row: RatedRow, parts: list[tuple[Segment | None, Decimal]]) -> list[RatedRow]:
-    """Rules 4.9: parts in rank order, overage last; quantity_k = R(q*S_k/a) - R(q*S_(k-1)/a)."""
+def can_cover(segment: Segment, config: Config, row: RatedRow) -> bool:
+    """Rules 4.9: the segment can pay for the row: same contract and credit type, the row's
+    timestamp inside the segment's window, its product applicable."""
+    return (
+        row.contract_id == segment.contract_id
+        and row.credit_type_id == segment.credit_type_id
+        and active_at(segment.starting_at, segment.ending_before, row.event_timestamp)
+        and can_pay(segment, config, row.product_id)
+    )
+
+
+def split_row(
+    row: RatedRow, parts: list[tuple[Segment | None, Decimal]], fiat_per_credit: Decimal
+) -> list[RatedRow]:
+    """Rules 4.9: parts in rank order, overage last; quantity_k = R(q*S_k/a) - R(q*S_(k-1)/a);
+    each part's fiat_amount = R(amount_k x fiat_per_custom_credit) (rules 8)."""
     if len(parts) == 1 and parts[0][0] is None:
         return [row]
     result = []
@@ -80,6 +94,7 @@ def split_row(row: RatedRow, parts: list[tuple[Segment | None, Decimal]]) -> lis
                 row,
                 quantity=quantity_to - previous_quantity,
                 amount=amount,
+                fiat_amount=to_fiat(amount, fiat_per_credit),
                 coverage="OVERAGE" if segment is None else COVERAGE[segment.kind],
                 balance_id=None if segment is None else segment.balance_id,
                 balance_segment_id=None if segment is None else segment.segment_id,
@@ -90,8 +105,9 @@ def split_row(row: RatedRow, parts: list[tuple[Segment | None, Decimal]]) -> lis
 
 
 def apply_drawdown(rows: list[RatedRow], config: Config) -> list[RatedRow]:
-    """Rules 4.9: each contract's segments, in global rank order, cover the still-uncovered
-    amounts of the rows they can pay for, in row order: part = clamp(C', 0, S) - clamp(C, 0, S).
+    """Rules 4.9: each contract's segments, in global rank order (across credit types), cover
+    the still-uncovered amounts of the rows they can pay for (rows of their own credit type
+    only), in row order: part = clamp(C', 0, S) - clamp(C, 0, S).
     `rows` must be in rules 4 row order; returns the rows split into covered parts and overage."""
     entries = [_Entry(row=row, uncovered=row.amount) for row in rows]
     contracts = {row.contract_id for row in rows}
@@ -103,15 +119,7 @@ def apply_drawdown(rows: list[RatedRow], config: Config) -> list[RatedRow]:
         for segment in segments:
             running = Decimal(0)
             for entry in entries:
-                row = entry.row
-                if (
-                    row.contract_id != contract_id
-                    or row.amount == 0
-                    or not active_at(
-                        segment.starting_at, segment.ending_before, row.event_timestamp
-                    )
-                    or not can_pay(segment, config, row.product_id)
-                ):
+                if entry.row.amount == 0 or not can_cover(segment, config, entry.row):
                     continue
                 after = running + entry.uncovered
                 part = clamp(after, Decimal(0), segment.amount) - clamp(
@@ -126,5 +134,6 @@ def apply_drawdown(rows: list[RatedRow], config: Config) -> list[RatedRow]:
         parts: list[tuple[Segment | None, Decimal]] = list(entry.parts)
         if entry.uncovered != 0 or not parts:
             parts.append((None, entry.uncovered))
-        result.extend(split_row(entry.row, parts))
+        factor = config.card_of(entry.row.contract_id).fiat_per_credit(entry.row.credit_type_id)
+        result.extend(split_row(entry.row, parts, factor or Decimal(1)))
     return result

@@ -36,12 +36,14 @@ class RatedRow:
     contract_id: str
     billable_metric_id: str
     product_id: str
-    component: str  # USAGE | ROUNDING_ADJUSTMENT
-    tier_index: int | None
-    quantity: Decimal
+    component: str  # USAGE | USAGE_REPRICE | ROUNDING_ADJUSTMENT | ROUNDING_REPRICE
+    tier_index: int | None  # from 1 for TIERED and VOLUME, None for FLAT
+    quantity: Decimal  # a REPRICE row: the earlier units it re-prices (already counted)
     unit_price: Decimal
-    amount: Decimal
-    credit_type_id: str
+    amount: Decimal  # in credit_type_id
+    credit_type_id: str  # the rate's credit type (the card's fiat type when it names none)
+    fiat_amount: Decimal  # R(amount x fiat_per_custom_credit); = amount for a fiat row
+    fiat_credit_type_id: str  # the rate card's fiat type
     billing_period_start: datetime
     billing_period_end: datetime
     pricing_group_values: GroupValues
@@ -63,8 +65,23 @@ class InvoiceLine:
     product_id: str | None
     pricing_group_values: GroupValues
     balance_id: str | None
-    quantity: Decimal | None
-    amount: Decimal
+    quantity: Decimal | None  # USAGE: the quantity rated in credit_type_id
+    amount: Decimal  # in credit_type_id
+    status: str
+    credit_type_id: str
+    fiat_amount: Decimal  # R(amount x fiat_per_custom_credit), in the card's fiat type
+    fiat_credit_type_id: str  # the rate card's fiat type
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """Rules 5 fct_invoices (USAGE invoices holding line items): total = sum of fiat_amount."""
+
+    contract_id: str
+    billing_period_start: datetime
+    billing_period_end: datetime
+    credit_type_id: str  # the rate card's fiat type
+    total: Decimal
     status: str
 
 
@@ -75,6 +92,7 @@ class RatingResult:
     outcomes: list[OutcomeRow]
     rated: list[RatedRow]
     invoice_lines: list[InvoiceLine] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Rates, overrides and tier arithmetic of rules 4.4 and 4.8."""
+"""Rates, overrides, tier arithmetic (graduated and volume) and credit types of rules 4.4 and
+4.8."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 from .config import (
     DEFAULT_CREDIT_TYPE,
     Config,
+    ConfigError,
     Contract,
     Override,
     Product,
@@ -23,9 +25,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Tier:
-    """A price band [lo, hi) of the running converted quantity; None bounds are infinite."""
+    """A price band of the running converted quantity from lo to hi; None bounds are infinite.
 
-    index: int | None  # from 1 for TIERED, None for FLAT
+    TIERED reads it as [lo, hi) (a boundary belongs to the upper tier), VOLUME as (lo, hi]."""
+
+    index: int | None  # from 1 for TIERED and VOLUME, None for FLAT
     lo: Decimal | None
     hi: Decimal | None
     price: Decimal
@@ -33,11 +37,14 @@ class Tier:
 
 @dataclass(frozen=True)
 class EffectiveRate:
-    """The list rate changed by the applicable override (rules 4.8), ready to price."""
+    """The list rate changed by the applicable override (rules 4.8), ready to price: its
+    amounts are in `credit_type_id`, worth `fiat_per_credit` each in the card's fiat type."""
 
-    rate_type: str
+    rate_type: str  # FLAT | TIERED | VOLUME
     tiers: tuple[Tier, ...]
     credit_type_id: str
+    fiat_credit_type_id: str = DEFAULT_CREDIT_TYPE
+    fiat_per_credit: Decimal = Decimal(1)
 
 
 def active_at(starting_at: datetime, ending_before: datetime | None, instant: datetime) -> bool:
@@ -114,13 +121,14 @@ def select_override(
 
 
 def build_tiers(spec: RateSpec, multiplier: Decimal | None) -> tuple[Tier, ...]:
-    """Price bands of a rate; a multiplier scales every price (R-rounded, rules 8)."""
+    """Price bands of a rate (TIERED and VOLUME share the bounds: each tier's size is added to
+    the previous bound); a multiplier scales every price (R-rounded, rules 8)."""
 
     def price(value: Decimal | None) -> Decimal:
         base = value if value is not None else Decimal(0)
         return r12(base * multiplier) if multiplier is not None else r12(base)
 
-    if spec.rate_type != "TIERED":
+    if spec.rate_type not in ("TIERED", "VOLUME"):
         return (Tier(index=None, lo=None, hi=None, price=price(spec.price)),)
     tiers: list[Tier] = []
     lo: Decimal | None = None
@@ -140,19 +148,25 @@ def effective_rate(
 ) -> EffectiveRate:
     """Rules 4.8: OVERWRITE replaces the rate; MULTIPLIER multiplies its prices.
 
-    credit_type_id = the rate's, else the card's fiat type, else USD_CENTS.
+    credit_type_id = the list rate's (an override keeps it), else the card's fiat type (USD_CENTS
+    without a card); fiat_per_credit = 1 for the fiat type, else the card's conversion.
     """
     spec, multiplier = rate.spec, None
     if override is not None and override.type == "OVERWRITE" and override.overwrite_rate:
         spec = override.overwrite_rate
     elif override is not None and override.type == "MULTIPLIER":
         multiplier = override.multiplier
-    card = config.rate_cards.get(contract.rate_card_id)
-    credit_type = rate.credit_type_id or (card.fiat_credit_type_id if card else None)
+    card = config.card(contract.rate_card_id)
+    credit_type = rate.credit_type_id or card.fiat_credit_type_id
+    factor = card.fiat_per_credit(credit_type)
+    if factor is None:  # load_config refuses such a rate; never price it silently
+        raise ConfigError(f"no conversion of {credit_type!r} on rate card {card.id!r}")
     return EffectiveRate(
-        rate_type="TIERED" if spec.rate_type == "TIERED" else "FLAT",
+        rate_type=spec.rate_type if spec.rate_type in ("TIERED", "VOLUME") else "FLAT",
         tiers=build_tiers(spec, multiplier),
-        credit_type_id=credit_type or DEFAULT_CREDIT_TYPE,
+        credit_type_id=credit_type,
+        fiat_credit_type_id=card.fiat_credit_type_id,
+        fiat_per_credit=factor,
     )
 
 
@@ -182,3 +196,22 @@ def tier_holding(rate: EffectiveRate, q: Decimal) -> Tier:
         if (tier.lo is None or tier.lo <= q) and (tier.hi is None or q < tier.hi):
             return tier
     return rate.tiers[-1]
+
+
+def volume_tier(rate: EffectiveRate, q: Decimal) -> Tier:
+    """Rules 4.8 VOLUME: the tier holding the period total q, tier t holding (lo_t, hi_t]: a
+    total on a boundary belongs to the lower tier, and tier 1 holds every total <= its hi."""
+    for tier in rate.tiers:
+        if tier.hi is None or q <= tier.hi:
+            return tier
+    return rate.tiers[-1]
+
+
+def volume_cost(rate: EffectiveRate, q: Decimal) -> Decimal:
+    """Rules 4.8 VOLUME: V(q) = q x p(q), R-rounded (rules 8)."""
+    return r12(q * volume_tier(rate, q).price)
+
+
+def to_fiat(amount: Decimal, fiat_per_credit: Decimal) -> Decimal:
+    """Rules 4.8 / 8: fiat_amount = R(amount x fiat_per_custom_credit) (factor 1 for fiat)."""
+    return r12(amount * fiat_per_credit)

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from .config import Config, Metric, Product, load_config
+from .config import Config, ConfigError, Metric, Product, load_config
 from .drawdown import apply_drawdown
 from .events import AcceptedEvent, RawEvent, duplicates, read_events, validate
-from .invoices import invoice_lines
+from .invoices import invoice_lines, invoices_of
 from .model import (
     Attempt,
     GroupValues,
+    Invoice,
     InvoiceLine,
     OutcomeRow,
     RatedRow,
@@ -32,10 +33,20 @@ from .pricing import (
     select_rate,
     tier_holding,
     tier_parts,
+    to_fiat,
+    volume_tier,
 )
 from .values import canonical_text, div_r12, numeric_value, r12
 
-__all__ = ["InvoiceLine", "OutcomeRow", "RatedRow", "RatingResult", "rate_folder"]
+__all__ = [
+    "ConfigError",
+    "Invoice",
+    "InvoiceLine",
+    "OutcomeRow",
+    "RatedRow",
+    "RatingResult",
+    "rate_folder",
+]
 
 # Rules 6: an event with several problems gets the first code in this order.
 ERROR_ORDER = (
@@ -197,9 +208,13 @@ def round_total(product: Product, total: Decimal) -> Decimal:
     return total.quantize(quantum, rounding=_ROUNDING_MODES[product.rounding_method])
 
 
-def make_row(attempt: Attempt, component: str, tier: Tier, quantity: Decimal) -> RatedRow:
-    """One rated row: amount = R(quantity x unit price) (rules 4.8, 8)."""
+def make_row(
+    attempt: Attempt, component: str, tier: Tier, quantity: Decimal, unit_price: Decimal
+) -> RatedRow:
+    """One rated row: amount = R(quantity x unit price) in the rate's credit type, fiat_amount =
+    R(amount x fiat_per_custom_credit) (rules 4.8, 8)."""
     event = attempt.event
+    amount = r12(quantity * unit_price)
     return RatedRow(
         transaction_id=event.raw.transaction_id,
         received_at=event.raw.received_at,
@@ -211,9 +226,11 @@ def make_row(attempt: Attempt, component: str, tier: Tier, quantity: Decimal) ->
         component=component,
         tier_index=tier.index,
         quantity=quantity,
-        unit_price=tier.price,
-        amount=r12(quantity * tier.price),
+        unit_price=unit_price,
+        amount=amount,
         credit_type_id=attempt.rate.credit_type_id,
+        fiat_amount=to_fiat(amount, attempt.rate.fiat_per_credit),
+        fiat_credit_type_id=attempt.rate.fiat_credit_type_id,
         billing_period_start=attempt.period.start,
         billing_period_end=attempt.period.end,
         pricing_group_values=attempt.group_values,
@@ -222,13 +239,47 @@ def make_row(attempt: Attempt, component: str, tier: Tier, quantity: Decimal) ->
     )
 
 
+def volume_rows(
+    attempt: Attempt, q_before: Decimal, q_after: Decimal, components: tuple[str, str]
+) -> list[RatedRow]:
+    """Rules 4.8 VOLUME: a move Q -> Q' costs V(Q') - V(Q) as (USAGE, quantity Q' - Q at p(Q'))
+    and, when its amount is not zero, (REPRICE, quantity Q at p(Q') - p(Q)); both rows in the
+    tier holding Q', priced with the terms in force at the attempt."""
+    moved, repriced = components
+    tier = volume_tier(attempt.rate, q_after)
+    rows = [make_row(attempt, moved, tier, q_after - q_before, tier.price)]
+    step = tier.price - volume_tier(attempt.rate, q_before).price
+    reprice = make_row(attempt, repriced, tier, q_before, step)
+    if reprice.amount != 0:
+        rows.append(reprice)
+    return rows
+
+
 def usage_rows(attempt: Attempt, q_before: Decimal, q_after: Decimal) -> list[RatedRow]:
-    """Rules 4.8: one USAGE row per tier touched from Q to Q'; a zero quantity gets one row in
-    the tier holding the running total."""
+    """Rules 4.8: one USAGE row per tier touched from Q to Q' (FLAT, TIERED); a zero quantity
+    gets one row in the tier holding the running total. VOLUME: `volume_rows`."""
+    if attempt.rate.rate_type == "VOLUME":
+        return volume_rows(attempt, q_before, q_after, ("USAGE", "USAGE_REPRICE"))
     parts = tier_parts(attempt.rate, q_before, q_after)
     if not parts:
-        return [make_row(attempt, "USAGE", tier_holding(attempt.rate, q_after), Decimal(0))]
-    return [make_row(attempt, "USAGE", tier, part) for tier, part in parts]
+        tier = tier_holding(attempt.rate, q_after)
+        return [make_row(attempt, "USAGE", tier, Decimal(0), tier.price)]
+    return [make_row(attempt, "USAGE", tier, part, tier.price) for tier, part in parts]
+
+
+def rounding_rows(attempt: Attempt, total: Decimal, rounded: Decimal) -> list[RatedRow]:
+    """Rules 4.7: the move from the unrounded to the rounded period total, priced at the terms
+    of the unit's last event: one ROUNDING_ADJUSTMENT row per tier touched, or under VOLUME a
+    ROUNDING_ADJUSTMENT row and maybe a ROUNDING_REPRICE row; none when already on the grid."""
+    if rounded == total:
+        return []
+    if attempt.rate.rate_type == "VOLUME":
+        components = ("ROUNDING_ADJUSTMENT", "ROUNDING_REPRICE")
+        return volume_rows(attempt, total, rounded, components)
+    return [
+        make_row(attempt, "ROUNDING_ADJUSTMENT", tier, part, tier.price)
+        for tier, part in tier_parts(attempt.rate, total, rounded)
+    ]
 
 
 def run_unit(attempts: list[Attempt]) -> tuple[UnitRun, list[RatedRow]]:
@@ -246,11 +297,13 @@ def run_unit(attempts: list[Attempt]) -> tuple[UnitRun, list[RatedRow]]:
         rows.extend(usage_rows(attempt, previous, total))
         previous = total
     rounded = round_total(product, previous)
-    last = attempts[-1]
-    for tier, part in tier_parts(last.rate, previous, rounded):
-        rows.append(make_row(last, "ROUNDING_ADJUSTMENT", tier, part))
+    rows.extend(rounding_rows(attempts[-1], previous, rounded))
     run = UnitRun(tuple(attempts), tuple(totals), previous, rounded)
     return run, rows
+
+
+# Rules 4: the rated rows of one event are ordered by (product_id, component, tier_index).
+COMPONENT_ORDER = ("USAGE", "USAGE_REPRICE", "ROUNDING_ADJUSTMENT", "ROUNDING_REPRICE")
 
 
 def row_order_key(row: RatedRow) -> tuple:
@@ -261,7 +314,7 @@ def row_order_key(row: RatedRow) -> tuple:
         row.received_at,
         row.contract_id,
         row.product_id,
-        row.component != "USAGE",
+        COMPONENT_ORDER.index(row.component),
         -1 if row.tier_index is None else row.tier_index,
     )
 
@@ -285,7 +338,8 @@ def rate_folder(
     max_future_hours: int = 24,
 ) -> RatingResult:
     """Rate a raw folder (rules 3) as of `as_of`: outcomes (rules 5, 6), rated rows after
-    drawdown (rules 4, 4.9) and usage invoice line items (rules 4.10, 5)."""
+    drawdown (rules 4, 4.9), usage invoice line items (rules 4.10, 5) and the totals of the
+    invoices holding them. Bad configuration (rules 3) raises `ConfigError`."""
     raw_path = Path(raw_path)
     # A naive as_of is read as UTC (rules 2: as_of is a UTC moment).
     as_of = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
@@ -345,4 +399,5 @@ def rate_folder(
         outcomes=sorted(outcomes.values(), key=lambda o: (o.source_file, o.source_row)),
         rated=drawn,
         invoice_lines=lines,
+        invoices=invoices_of(lines),
     )
