@@ -239,11 +239,9 @@ filter_json_values as (
     -- the event's value of the key; of a repeated key the last (rules 8)
     select
         filter_keys.*,
-        case
-            when {{ has_duplicate_json_keys('filter_keys.properties') }}
-                then {{ json_object_field_last('filter_keys.properties', 'filter_keys.property_name') }}
-            else {{ json_object_field('filter_keys.properties', 'filter_keys.property_name') }}
-        end as value_json
+        {{ json_object_field_flagged(
+            'filter_keys.properties', 'filter_keys.property_name', has_duplicate_json_keys('filter_keys.properties')
+        ) }} as value_json
     from filter_keys
 ),
 
