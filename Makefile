@@ -91,7 +91,7 @@ data: setup
 # beside it (profiles.yml: dbt builds into <folder>/.build/<name>, then publishes)
 warehouse-files: setup
 	@mkdir -p "$$(dirname '$(RATED_EVENTS_DB)')/.build"
-	@test -f '$(RATED_EVENTS_DB)' || $(BIN)/python -c 'import duckdb, sys; duckdb.connect(sys.argv[1]).close()' '$(RATED_EVENTS_DB)'
+	@test -f '$(RATED_EVENTS_DB)' || $(BIN)/python -c 'import sys; sys.path.insert(0, "scripts"); from rated_events_tools.cli import create_warehouse_file; create_warehouse_file(sys.argv[1])' '$(RATED_EVENTS_DB)'
 
 clean:
 	rm -rf target logs warehouse

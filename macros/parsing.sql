@@ -245,9 +245,9 @@ select * from final
 {% endmacro %}
 
 {% macro default__json_object_field_flagged(json, key, has_duplicate_keys) %}
+    {#- values and keys in document order, both reversed: the first match is the last key -#}
     case
         when {{ has_duplicate_keys }}
-            -- values and keys in document order, both reversed: the first match is the last key
             then list_reverse(json_extract({{ json }}, '$.*'))[list_position(list_reverse(json_keys({{ json }})), {{ key }})]
         else {{ json_object_field(json, key) }}
     end

@@ -324,12 +324,11 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 {% endmacro %}
 
 {% macro default__json_object_value(json, key, has_duplicate_keys) %}
-{%- set first_value = 'json_extract(' ~ json ~ ', ' ~ rollup_string_literal('/' ~ key | replace('~', '~0') | replace('/', '~1')) ~ ')' -%}
+{%- set key_text = rollup_string_literal(key) -%}
 {%- if has_duplicate_keys is none -%}
-    {{- return(first_value) -}}
+    {{- return(json_object_field(json, key_text)) -}}
 {%- endif -%}
-{%- set last_value = 'list_reverse(json_extract(' ~ json ~ ", '$.*'))[list_position(list_reverse(json_keys(" ~ json ~ ')), ' ~ rollup_string_literal(key) ~ ')]' -%}
-{{- return('case when ' ~ has_duplicate_keys ~ ' then ' ~ last_value ~ ' else ' ~ first_value ~ ' end') -}}
+{{- return(json_object_field_flagged(json, key_text, has_duplicate_keys)) -}}
 {% endmacro %}
 
 

@@ -17,9 +17,11 @@ size and seed), then measures in one run, on one machine:
   thread count (one per core, as in the build): the least any rating must do.
 
 It reports wall time, events per second, peak memory of the whole process tree (polled from
-/proc), the ten slowest models (from run_results.json) and full build / floor, appends a
-section to docs/benchmarks.md and redraws docs/img/benchmark.png from every result recorded
-in docs/benchmarks.json. Figures are comparable within one run only (a shared machine is noisy).
+/proc), the ten slowest models and where the full build's node time goes (from
+run_results.json: the largest models one by one, the others, data tests, hooks), and full
+build / floor, appends a section to docs/benchmarks.md and redraws docs/img/benchmark.png from
+every result recorded in docs/benchmarks.json. Figures are comparable within one run only (a
+shared machine is noisy).
 
 `--spark` builds the same data on the Spark target instead (profiles.yml `spark`: local Spark in
 dbt's process, tables under the work folder) and records the same table, titled "on Spark", so
@@ -44,7 +46,7 @@ from pathlib import Path
 
 import duckdb
 
-from .cli import add_as_of_argument, count_arg, parser_for, rfc3339
+from .cli import add_as_of_argument, count_arg, create_warehouse_file, parser_for, rfc3339
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -72,6 +74,8 @@ class Measurement:
     peak_rss_mb: float
     returncode: int = 0
     slowest: list[tuple[str, float]] = field(default_factory=list)
+    # where the time goes: (what, nodes, seconds of node time), largest first (time_spent)
+    node_time: list[tuple[str, int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -144,6 +148,39 @@ def slowest_models(target: Path, count: int = 10) -> list[tuple[str, float]]:
     return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 1)) for r in models[:count]]
 
 
+# models named one by one in "where the time goes"; the rest are summed in one row
+NAMED_MODELS = 15
+
+
+def time_spent(target: Path, named: int = NAMED_MODELS) -> list[tuple[str, int, float]]:
+    """Node time of a build from its run_results.json: the `named` largest models one by one,
+    then the other models, the data tests and the hooks (publish included) as one row each;
+    (what, nodes, seconds). Node times add up to more than the wall time when dbt runs nodes
+    side by side (threads)."""
+    results = [
+        r
+        for r in json.loads((target / "run_results.json").read_text())["results"]
+        if not r["unique_id"].startswith("exposure.")  # nothing to run: always 0 s
+    ]
+    kinds = {"model": "model", "test": "data tests", "operation": "hooks (publish included)"}
+
+    def kind(unique_id: str) -> str:
+        return kinds.get(unique_id.split(".")[0], "other nodes")
+
+    models = sorted(
+        (r for r in results if kind(r["unique_id"]) == "model"), key=lambda r: -r["execution_time"]
+    )
+    rows = [(r["unique_id"].split(".")[-1], 1, r["execution_time"]) for r in models[:named]]
+    groups: dict[str, list[float]] = {}
+    for r in models[named:]:
+        groups.setdefault(f"the other {len(models) - named} models", []).append(r["execution_time"])
+    for r in results:
+        if kind(r["unique_id"]) != "model":
+            groups.setdefault(kind(r["unique_id"]), []).append(r["execution_time"])
+    rows += [(what, len(times), sum(times)) for what, times in groups.items()]
+    return [(what, nodes, round(seconds, 1)) for what, nodes, seconds in rows]
+
+
 def dbt_build(
     work: Path, raw: Path, db: Path, as_of: str, name: str, target: str = "duckdb"
 ) -> Measurement:
@@ -175,6 +212,7 @@ def dbt_build(
     measured = run_measured(command, env, work / f"{name}.log")
     if measured.returncode == 0:
         measured.slowest = slowest_models(target)
+        measured.node_time = time_spent(target)
     return measured
 
 
@@ -257,7 +295,7 @@ def benchmark(
             stale.unlink()
     # what `make run` prepares: the published warehouse (empty) and the build workspace folder
     (work / ".build").mkdir()
-    duckdb.connect(str(database)).close()
+    create_warehouse_file(database)
     floor = measure_floor(raw, work)
     full = dbt_build(work, raw, database, as_of, "full", target)
     next_events, next_day = 0, None
@@ -331,7 +369,25 @@ def describe(result: Result) -> str:
         + ".",
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + where_the_time_goes(full))
+
+
+def where_the_time_goes(full: Measurement) -> list[str]:
+    """The full build's node time as a table (empty for records made before it was kept)."""
+    if not full.node_time:
+        return []
+    total = sum(seconds for _, _, seconds in full.node_time)
+    lines = [
+        f"Where the time goes (full build, node time: {total:,.1f} s in all for "
+        f"{full.seconds} s of wall time):",
+        "",
+        "| node | nodes | seconds | share |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for what, nodes, seconds in full.node_time:
+        share = seconds / total if total else 0
+        lines.append(f"| {what} | {nodes} | {seconds:,.1f} | {share:.0%} |")
+    return [*lines, ""]
 
 
 def record(results: list[Result]) -> None:

@@ -38,6 +38,11 @@ from .sqlsafe import quote_identifier, quote_literal
 DEFAULT_DB = Path("warehouse/rated_events.duckdb")
 DEFAULT_RAW = Path("data/raw")
 DEFAULT_AS_OF = "2026-06-15T00:00:00Z"
+# The storage format of every file readers open (the published warehouse, publish snapshots):
+# the oldest one the README's `duckdb` command line (duckdb-cli, whose newest release on PyPI is
+# 1.5.6) reads. The Python package that builds is newer (2.0), and by default writes files only
+# 2.0 opens. The build workspace no reader opens keeps the newest format.
+READER_STORAGE_VERSION = "v1.5.0"
 # DuckDB: Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>)...
 LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -237,6 +242,13 @@ def fail_to_open(path: Path, error: duckdb.Error) -> NoReturn:
     if not path.is_file():  # removed since it was checked
         fail(f"no warehouse at {path}: run `make run` first")
     fail(f"cannot open the warehouse {path}: {str(error).splitlines()[0]}")
+
+
+def create_warehouse_file(path: Path | str) -> None:
+    """An empty warehouse file at `path`, in the format readers open (READER_STORAGE_VERSION)."""
+    duckdb.connect(
+        str(path), config={"storage_compatibility_version": READER_STORAGE_VERSION}
+    ).close()
 
 
 def open_warehouse(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from .cli import add_db_argument, parser_for
+from .cli import READER_STORAGE_VERSION, add_db_argument, parser_for
 from .sqlsafe import quote_identifier, quote_literal
 
 MART_PREFIXES = ("fct_", "dim_", "rpt_")
@@ -78,7 +78,10 @@ def write_snapshot(db: Path, partial: Path) -> list[str]:
         connection.execute(
             f"attach {quote_literal(str(db))} as {quote_identifier(catalog)} (read_only)"
         )
-        connection.execute(f"attach {quote_literal(str(partial))} as {TARGET_ALIAS}")
+        connection.execute(
+            f"attach {quote_literal(str(partial))} as {TARGET_ALIAS} "
+            f"(storage_version {quote_literal(READER_STORAGE_VERSION)})"
+        )
         marts = mart_names(connection, catalog)
         written = []
         for schema, name in marts:

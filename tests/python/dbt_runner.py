@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from rated_events_tools.cli import create_warehouse_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -64,7 +65,7 @@ def prepare_warehouse(db_path: Path) -> None:
     build workspace folder beside it (profiles.yml)."""
     (db_path.parent / ".build").mkdir(parents=True, exist_ok=True)
     if not db_path.exists():
-        duckdb.connect(str(db_path)).close()
+        create_warehouse_file(db_path)
 
 
 def workspace_path(db_path: Path) -> Path:

@@ -44,6 +44,32 @@ def test_report_gives_rates_and_ratios():
     assert "+1,234 events" in text and "int_rated_events_priced 12.5" in text
 
 
+def test_where_the_time_goes_names_the_largest_models_and_sums_the_rest(tmp_path):
+    import json
+
+    def node(unique_id, seconds):
+        return {"unique_id": unique_id, "execution_time": seconds}
+
+    results = [node(f"model.rated_events.m{i}", float(i)) for i in range(1, 5)]
+    results += [node("test.rated_events.t1", 0.5), node("test.rated_events.t2", 1.5)]
+    results += [node("operation.rated_events.publish", 3.0), node("exposure.x.dash", 0.0)]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    rows = benchmark.time_spent(tmp_path, named=2)
+    assert rows == [
+        ("m4", 1, 4.0),
+        ("m3", 1, 3.0),
+        ("the other 2 models", 2, 3.0),
+        ("data tests", 2, 2.0),
+        ("hooks (publish included)", 1, 3.0),
+    ]
+    full = benchmark.Measurement(10.0, 1.0, 0, [], rows)
+    text = "\n".join(benchmark.where_the_time_goes(full))
+    assert "node time: 15.0 s in all for 10.0 s of wall time" in text
+    assert "| m4 | 1 | 4.0 | 27% |" in text and "| data tests | 2 | 2.0 | 13% |" in text
+    # records made before the breakdown was kept print no table
+    assert benchmark.where_the_time_goes(benchmark.Measurement(10.0, 1.0)) == []
+
+
 def test_plot_is_a_png(tmp_path, monkeypatch):
     monkeypatch.setattr(benchmark, "PLOT", tmp_path / "plot.png")
     from dataclasses import asdict

@@ -3,6 +3,9 @@
 -- first reached the threshold in the rated events' order (docs block `alert_triggers`).
 -- Window functions over the rated-event marts: a finalized period's rows never change, so
 -- neither does a trigger they hold; a draft trigger moves when a late event lands before it.
+-- Shaped for history-sized input: the watched rows carry what a trigger reports (no join back
+-- to the rated events), and the two windows sort by the rated events' order itself, so there
+-- is no separate numbering of every rated event (a third sort of history).
 with
 
 alerts as (
@@ -44,22 +47,49 @@ alerted_customers as (
     select distinct customer_id from alerts
 ),
 
-rated_event_parts as (
-    -- only the customers someone watches: without alerts this reads nothing
+{#- the rated events of watched customers (draft and finalized marts), written out in each
+    step that reads them rather than as one CTE (and reading the marts themselves, not the
+    import CTEs above): DuckDB keeps a CTE that several steps read as a whole copy (at 10M
+    events, 2.3 GB spilled to disk and read back five times), while each step reading the
+    marts scans only the columns it needs -#}
+{%- set rated_event_parts -%}
+    (-- only the customers someone watches: without alerts this reads nothing
     select {% for column in rated_event_columns %}draft_rated_events.{{ column }}{{ ',' if not loop.last }}{% endfor %}
-    from draft_rated_events
+    from {{ ref('fct_rated_events_draft') }} as draft_rated_events
     inner join alerted_customers on draft_rated_events.customer_id = alerted_customers.customer_id
     union all
     select {% for column in rated_event_columns %}finalized_rated_events.{{ column }}{{ ',' if not loop.last }}{% endfor %}
-    from finalized_rated_events
+    from {{ ref('fct_rated_events_finalized') }} as finalized_rated_events
     inner join alerted_customers on finalized_rated_events.customer_id = alerted_customers.customer_id
-),
+    ) as rated_event_parts
+{%- endset %}
 
 {%- set whole_columns = [
     'transaction_id', 'event_id', 'contract_id', 'invoice_id', 'billing_period_start',
     'billing_period_end', 'event_timestamp', 'received_at', 'product_id', 'component', 'tier_index',
     'credit_type_id', 'status', 'finalized_at',
 ] %}
+
+{#- what a trigger reports of the rated event that fired it (the same on each of its parts) -#}
+{%- set reported_columns = [
+    'contract_id', 'invoice_id', 'billing_period_start', 'billing_period_end', 'transaction_id',
+    'event_id', 'event_timestamp', 'received_at', 'product_id', 'component', 'tier_index', 'status',
+    'finalized_at',
+] %}
+
+{#- the rated events' order (rules 4): the usage events' ordering key, then product, component
+    and tier; the rated event's id makes it total -#}
+{%- set rated_event_order -%}
+    event_timestamp,
+    transaction_id,
+    received_at,
+    product_id,
+    case component
+        when 'USAGE' then 1 when 'USAGE_REPRICE' then 2 when 'ROUNDING_ADJUSTMENT' then 3 else 4
+    end,
+    tier_index,
+    unsplit_rated_event_id
+{%- endset %}
 
 whole_rated_events as (
     -- spend and usage count a rated event whole. One that no balance split is one row already
@@ -70,7 +100,7 @@ whole_rated_events as (
         {% for column in whole_columns %}{{ column }},
         {% endfor %}quantity,
         amount
-    from rated_event_parts
+    from {{ rated_event_parts }}
     where rated_event_id = unsplit_rated_event_id
     union all
     -- the parts a balance split one into are that one rated event: every column but the split
@@ -81,30 +111,9 @@ whole_rated_events as (
         {% for column in whole_columns %}min({{ column }}) as {{ column }},
         {% endfor %}sum(quantity) as quantity,
         sum(amount) as amount
-    from rated_event_parts
+    from {{ rated_event_parts }}
     where rated_event_id <> unsplit_rated_event_id
     group by unsplit_rated_event_id
-),
-
-ordered_rated_events as (
-    -- the rated events' order (rules 4), numbered once per contract: the usage events'
-    -- ordering key, then product, component and tier
-    select
-        whole_rated_events.*,
-        row_number() over (
-            partition by whole_rated_events.contract_id
-            order by
-                whole_rated_events.event_timestamp,
-                whole_rated_events.transaction_id,
-                whole_rated_events.received_at,
-                whole_rated_events.product_id,
-                case whole_rated_events.component
-                    when 'USAGE' then 1 when 'USAGE_REPRICE' then 2 when 'ROUNDING_ADJUSTMENT' then 3 else 4
-                end,
-                whole_rated_events.tier_index,
-                whole_rated_events.unsplit_rated_event_id
-        ) as rated_event_order
-    from whole_rated_events
 ),
 
 period_alerts as (
@@ -122,27 +131,78 @@ period_alerts as (
     where alerts.alert_type in ('SPEND_THRESHOLD_REACHED', 'USAGE_THRESHOLD_REACHED')
 ),
 
+period_ceilings as (
+    -- the most a running value can reach in a usage invoice: the sum of the positive changes
+    -- it could count (property filters only leave rows out, so the bound holds for them too)
+    select
+        contract_id,
+        invoice_id,
+        product_id,
+        credit_type_id,
+        sum(case when amount > 0 then amount else 0 end) as amount_ceiling,
+        sum(
+            case when component in ('USAGE', 'ROUNDING_ADJUSTMENT') and quantity > 0 then quantity else 0 end
+        ) as quantity_ceiling
+    from {{ rated_event_parts }}
+    group by contract_id, invoice_id, product_id, credit_type_id
+),
+
+period_alert_ceilings as (
+    -- each spend and usage alert's ceiling in each usage invoice of its contracts
+    select
+        period_alerts.alert_id,
+        period_ceilings.invoice_id,
+        sum(
+            case
+                when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
+                    and period_ceilings.credit_type_id = period_alerts.fiat_credit_type_id
+                    then period_ceilings.amount_ceiling
+                when period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
+                    and period_ceilings.product_id = period_alerts.product_id
+                    then period_ceilings.quantity_ceiling
+                else 0
+            end
+        ) as ceiling
+    from period_alerts
+    inner join period_ceilings on period_alerts.contract_id = period_ceilings.contract_id
+    group by period_alerts.alert_id, period_ceilings.invoice_id
+),
+
+reachable_periods as (
+    -- the (alert, usage invoice) pairs whose ceiling reaches the threshold: only their rated
+    -- events go through the running sums, since no other pair can fire
+    select
+        period_alert_ceilings.alert_id,
+        period_alert_ceilings.invoice_id
+    from period_alert_ceilings
+    inner join alerts on period_alert_ceilings.alert_id = alerts.alert_id
+    where period_alert_ceilings.ceiling >= alerts.threshold
+),
+
 period_alert_rows as (
     -- the rated events each alert adds up: fiat spend, or the product's quantity (USAGE and
     -- rounding rows, as invoices count it)
     select
         period_alerts.alert_id,
-        ordered_rated_events.*,
+        whole_rated_events.*,
         case
-            when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED' then ordered_rated_events.amount
-            else ordered_rated_events.quantity
+            when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED' then whole_rated_events.amount
+            else whole_rated_events.quantity
         end as value_change,
         case when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED' then period_alerts.fiat_credit_type_id end
             as value_credit_type_id
     from period_alerts
-    inner join ordered_rated_events on period_alerts.contract_id = ordered_rated_events.contract_id
+    inner join whole_rated_events on period_alerts.contract_id = whole_rated_events.contract_id
+    inner join reachable_periods
+        on period_alerts.alert_id = reachable_periods.alert_id
+        and whole_rated_events.invoice_id = reachable_periods.invoice_id
     where (
         period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
-        and ordered_rated_events.credit_type_id = period_alerts.fiat_credit_type_id
+        and whole_rated_events.credit_type_id = period_alerts.fiat_credit_type_id
     ) or (
         period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
-        and ordered_rated_events.product_id = period_alerts.product_id
-        and ordered_rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT')
+        and whole_rated_events.product_id = period_alerts.product_id
+        and whole_rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT')
     )
 ),
 
@@ -179,11 +239,9 @@ filter_json_values as (
     -- the event's value of the key; of a repeated key the last (rules 8)
     select
         filter_keys.*,
-        case
-            when {{ has_duplicate_json_keys('filter_keys.properties') }}
-                then {{ json_object_field_last('filter_keys.properties', 'filter_keys.property_name') }}
-            else {{ json_object_field('filter_keys.properties', 'filter_keys.property_name') }}
-        end as value_json
+        {{ json_object_field_flagged(
+            'filter_keys.properties', 'filter_keys.property_name', has_duplicate_json_keys('filter_keys.properties')
+        ) }} as value_json
     from filter_keys
 ),
 
@@ -243,13 +301,13 @@ period_alert_events as (
     select
         period_alert_rows.alert_id,
         period_alert_rows.invoice_id as scope_id,
-        period_alert_rows.rated_event_order,
         period_alert_rows.unsplit_rated_event_id,
         cast(null as {{ dbt.type_string() }}) as balance_id,
         cast(null as {{ dbt.type_string() }}) as balance_segment_id,
         period_alert_rows.value_credit_type_id,
         cast(0 as decimal(38, 12)) as starting_value,
-        period_alert_rows.value_change
+        {% for column in reported_columns %}period_alert_rows.{{ column }},
+        {% endfor %}period_alert_rows.value_change
     from period_alert_rows
     left join failed_filters
         on period_alert_rows.alert_id = failed_filters.alert_id
@@ -264,6 +322,7 @@ low_balance_segments as (
         balances.balance_id,
         balances.balance_segment_id,
         balances.amount as segment_amount,
+        alerts.threshold,
         contracts.credit_type_id
     from alerts
     inner join balances
@@ -274,24 +333,43 @@ low_balance_segments as (
     where alerts.alert_type = 'LOW_BALANCE'
 ),
 
+segment_floors as (
+    -- the least a segment's remaining amount can fall to: its amount less the sum of the
+    -- positive amounts it covered
+    select
+        balance_segment_id,
+        sum(case when amount > 0 then amount else 0 end) as covered_ceiling
+    from {{ rated_event_parts }}
+    where balance_segment_id is not null
+    group by balance_segment_id
+),
+
+reachable_segments as (
+    -- the (alert, segment) pairs whose floor reaches the threshold: no other pair can fire
+    select low_balance_segments.*
+    from low_balance_segments
+    inner join segment_floors
+        on low_balance_segments.balance_segment_id = segment_floors.balance_segment_id
+    where low_balance_segments.segment_amount - segment_floors.covered_ceiling <= low_balance_segments.threshold
+),
+
 low_balance_events as (
     -- what each segment covered, rated event by rated event: its remaining amount goes down
-    -- (a rated event has at most one part per segment)
+    -- (a rated event has at most one part per segment, and every column but the split ones is
+    -- the whole rated event's)
     select
-        low_balance_segments.alert_id,
-        low_balance_segments.balance_segment_id as scope_id,
-        ordered_rated_events.rated_event_order,
+        reachable_segments.alert_id,
+        reachable_segments.balance_segment_id as scope_id,
         rated_event_parts.unsplit_rated_event_id,
-        low_balance_segments.balance_id,
-        low_balance_segments.balance_segment_id,
-        low_balance_segments.credit_type_id as value_credit_type_id,
-        low_balance_segments.segment_amount as starting_value,
-        -rated_event_parts.amount as value_change
-    from low_balance_segments
-    inner join rated_event_parts
-        on low_balance_segments.balance_segment_id = rated_event_parts.balance_segment_id
-    inner join ordered_rated_events
-        on rated_event_parts.unsplit_rated_event_id = ordered_rated_events.unsplit_rated_event_id
+        reachable_segments.balance_id,
+        reachable_segments.balance_segment_id,
+        reachable_segments.credit_type_id as value_credit_type_id,
+        reachable_segments.segment_amount as starting_value,
+        {% for column in reported_columns %}rated_event_parts.{{ column }},
+        {% endfor %}-rated_event_parts.amount as value_change
+    from reachable_segments
+    inner join {{ rated_event_parts }}
+        on reachable_segments.balance_segment_id = rated_event_parts.balance_segment_id
 ),
 
 watched_events as (
@@ -303,16 +381,20 @@ watched_events as (
 running_values as (
     select
         watched_events.*,
-        watched_events.starting_value + sum(watched_events.value_change) over (
-            partition by watched_events.alert_id, watched_events.scope_id
-            order by watched_events.rated_event_order
-            rows between unbounded preceding and current row
-        ) as value_after
+        watched_events.starting_value + sum(watched_events.value_change) over scope_order as value_after,
+        row_number() over scope_order as scope_row
     from watched_events
+    window scope_order as (
+        partition by watched_events.alert_id, watched_events.scope_id
+        order by {{ rated_event_order | indent(8) }}
+        rows between unbounded preceding and current row
+    )
 ),
 
 reached as (
-    -- spend and quantity reach a threshold from below; a remaining amount from above
+    -- spend and quantity reach a threshold from below; a remaining amount from above. The
+    -- first rated event that reaches it is the scope's first, or one whose value before did
+    -- not (the one before it did not reach it): only such rows can be the trigger
     select
         running_values.*,
         running_values.value_after - running_values.value_change as value_before,
@@ -322,54 +404,56 @@ reached as (
         alerts.threshold
     from running_values
     inner join alerts on running_values.alert_id = alerts.alert_id
-    where (alerts.alert_type = 'LOW_BALANCE' and running_values.value_after <= alerts.threshold)
-        or (alerts.alert_type <> 'LOW_BALANCE' and running_values.value_after >= alerts.threshold)
+    where (
+        alerts.alert_type = 'LOW_BALANCE'
+        and running_values.value_after <= alerts.threshold
+        and (running_values.scope_row = 1 or running_values.value_after - running_values.value_change > alerts.threshold)
+    ) or (
+        alerts.alert_type <> 'LOW_BALANCE'
+        and running_values.value_after >= alerts.threshold
+        and (running_values.scope_row = 1 or running_values.value_after - running_values.value_change < alerts.threshold)
+    )
 ),
 
 first_reached as (
     select
         reached.*,
-        row_number() over (
-            partition by reached.alert_id, reached.scope_id
-            order by reached.rated_event_order
-        ) as reach_order
+        row_number() over (partition by reached.alert_id, reached.scope_id order by reached.scope_row) as reach_order
     from reached
 ),
 
 final as (
     select
-        {{ hash_id(['first_reached.alert_id', 'first_reached.scope_id']) }} as alert_trigger_id,
-        first_reached.alert_id,
-        first_reached.alert_name,
-        first_reached.alert_type,
-        first_reached.customer_id,
-        ordered_rated_events.contract_id,
-        ordered_rated_events.invoice_id,
-        ordered_rated_events.billing_period_start,
-        ordered_rated_events.billing_period_end,
-        first_reached.balance_id,
-        first_reached.balance_segment_id,
-        cast(first_reached.threshold as decimal(38, 12)) as threshold,
-        cast(first_reached.value_before as decimal(38, 12)) as value_before,
-        cast(first_reached.value_after as decimal(38, 12)) as value_after,
-        first_reached.value_credit_type_id as credit_type_id,
-        first_reached.unsplit_rated_event_id,
-        ordered_rated_events.transaction_id,
-        ordered_rated_events.event_id,
-        ordered_rated_events.event_timestamp,
-        ordered_rated_events.received_at,
-        ordered_rated_events.product_id,
-        ordered_rated_events.status,
-        ordered_rated_events.finalized_at
+        {{ hash_id(['alert_id', 'scope_id']) }} as alert_trigger_id,
+        alert_id,
+        alert_name,
+        alert_type,
+        customer_id,
+        contract_id,
+        invoice_id,
+        billing_period_start,
+        billing_period_end,
+        balance_id,
+        balance_segment_id,
+        cast(threshold as decimal(38, 12)) as threshold,
+        cast(value_before as decimal(38, 12)) as value_before,
+        cast(value_after as decimal(38, 12)) as value_after,
+        value_credit_type_id as credit_type_id,
+        unsplit_rated_event_id,
+        transaction_id,
+        event_id,
+        event_timestamp,
+        received_at,
+        product_id,
+        status,
+        finalized_at
     from first_reached
-    inner join ordered_rated_events
-        on first_reached.unsplit_rated_event_id = ordered_rated_events.unsplit_rated_event_id
-    where first_reached.reach_order = 1
+    where reach_order = 1
     order by
-        first_reached.customer_id,
-        first_reached.alert_id,
-        ordered_rated_events.billing_period_start,
-        first_reached.balance_segment_id
+        customer_id,
+        alert_id,
+        billing_period_start,
+        balance_segment_id
 )
 
 select * from final

@@ -72,7 +72,7 @@ def write_events(
         "select transaction_id, customer_id, event_type, timestamp, properties, "
         "received_at from events order by received_at, i"
     )
-    reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
+    reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
     pending: list[pa.RecordBatch] = []
     written = 0
     for number, size in enumerate(sizes):
