@@ -4,9 +4,16 @@
         dbt show --inline "{{ spend_rollup('day', ['customer_id', 'region']) }}"
 
     spend_rollup(grain, dimensions, status='all', filters=none, starting_at=none,
-    ending_before=none) returns one row per
-    (period_start, dimension values) with amount, overage_amount, covered_amount, quantity,
-    rated_event_count and usage_event_count. Money stays decimal(38, 12).
+    ending_before=none) returns one row per (period_start, dimension values,
+    fiat_credit_type_id) with
+    - spend in fiat: fiat_amount, fiat_overage_amount, fiat_covered_amount (sums of the rated
+      events' fiat_amount: custom pricing units and cents add up, two fiat types never do);
+    - credit_type_id and the amount in it: amount, overage_amount, covered_amount (null, like
+      credit_type_id, where the group holds rows of more than one credit type; name
+      credit_type_id as a dimension to get them per credit type);
+    - quantity (USAGE and ROUNDING_ADJUSTMENT rows only: a re-price row adds no units),
+      rated_event_count and usage_event_count.
+    Money stays decimal(38, 12).
 
     grain       'minute' | 'hour' | 'day' | 'week' (ISO, from Monday) | 'month', truncating
                 event_timestamp (UTC); none: no period_start column (all time).
@@ -21,6 +28,8 @@
                   {'property': 'status', 'name': 'api_status'}, {'column': 'status'},
                   {'pricing_group': 'model'}, {'presentation_group': 'workspace'}.
                 Output columns are named by the key (or `name`), quoted as identifiers.
+                fiat_credit_type_id and credit_type_id follow the dimensions unless named
+                among them (then in the place given).
     status      'draft' (fct_rated_events_draft), 'finalized' (fct_rated_events_finalized) or
                 'all' (both, union all).
     filters     none, or {column_or_property_key: value or [values]} (keys resolved like string
@@ -95,12 +104,28 @@
     {%- do conditions.append('rated_events.event_timestamp ' ~ operator ~ ' cast(' ~ rollup_string_literal(bound) ~ ' as timestamp)') -%}
 {%- endfor -%}
 
-{#- output names: unique (DuckDB identifiers ignore case) and distinct from the measures -#}
+{#- the credit type columns: fiat_credit_type_id always groups (spend never adds two fiat types);
+    credit_type_id groups only when named, else it names the group's one credit type (null
+    where the group holds several, and so do the amounts in it) -#}
+{%- set grouped_columns = [] -%}
+{%- for field in fields if field.kind == 'column' -%}{%- do grouped_columns.append(field.key) -%}{%- endfor -%}
+{%- set adds_fiat_credit_type = 'fiat_credit_type_id' not in grouped_columns -%}
+{%- set single_credit_type = none if 'credit_type_id' in grouped_columns
+    else 'min(rated_events.credit_type_id) = max(rated_events.credit_type_id)' -%}
+
+{#- output names: unique (DuckDB identifiers ignore case) and distinct from the measures and
+    the credit type columns (unless the dimension is that column, under its own name) -#}
 {%- set taken = [] -%}
 {%- if grain is not none -%}{%- do taken.append('period_start') -%}{%- endif -%}
-{%- set measures = ['amount', 'overage_amount', 'covered_amount', 'quantity', 'rated_event_count', 'usage_event_count'] -%}
+{%- set measures = [
+    'fiat_amount', 'fiat_overage_amount', 'fiat_covered_amount', 'amount', 'overage_amount',
+    'covered_amount', 'quantity', 'rated_event_count', 'usage_event_count',
+] -%}
+{%- set credit_type_columns = ['fiat_credit_type_id', 'credit_type_id'] -%}
 {%- for field in fields -%}
-    {%- if field.name | lower in taken or field.name | lower in measures -%}
+    {%- set is_credit_type_column = field.kind == 'column' and field.key == field.name and field.key in credit_type_columns -%}
+    {%- if field.name | lower in taken or field.name | lower in measures
+        or (field.name | lower in credit_type_columns and not is_credit_type_column) -%}
         {{ exceptions.raise_compiler_error(
             "spend_rollup: two output columns would be named " ~ (field.name | tojson)
             ~ " (names ignore case); give the dimension another name, e.g. {'" ~ field.kind ~ "': "
@@ -109,14 +134,23 @@
     {%- do taken.append(field.name | lower) -%}
 {%- endfor -%}
 
-{#- read only the mart columns the rollup uses -#}
-{%- set columns = ['event_timestamp', 'amount', 'quantity', 'coverage', 'event_id'] -%}
+{#- read only the mart columns the rollup uses; rows recorded before the marts had fiat
+    amounts read null there, and were all fiat: their amount is their fiat amount -#}
+{%- set measure_columns = [
+    'event_timestamp', 'event_id', 'component', 'coverage', 'quantity', 'amount', 'credit_type_id',
+    'fiat_amount', 'fiat_credit_type_id',
+] -%}
+{%- set column_expressions = {
+    'fiat_amount': 'coalesce(fiat_amount, amount) as fiat_amount',
+    'fiat_credit_type_id': 'coalesce(fiat_credit_type_id, credit_type_id) as fiat_credit_type_id',
+} -%}
+{%- set columns = measure_columns | list -%}
 {%- set field_columns = [] -%}
 {%- for field in fields + filter_fields -%}{%- do field_columns.extend(field.columns) -%}{%- endfor -%}
 {%- for column in field_columns if column not in columns -%}{%- do columns.append(column) -%}{%- endfor -%}
 {%- set reads_properties = 'properties' in field_columns -%}
 {#- after extraction, JSON fields are read from their own columns -#}
-{%- set value_columns = ['event_timestamp', 'amount', 'quantity', 'coverage', 'event_id'] -%}
+{%- set value_columns = measure_columns | list -%}
 {%- for field in fields + filter_fields if field.kind == 'column' and field.key not in value_columns -%}
     {%- do value_columns.append(field.key) -%}
 {%- endfor -%}
@@ -127,14 +161,25 @@
 {%- for field in fields -%}
     {%- do outputs.append(field.expression ~ ' as ' ~ rollup_identifier(field.name)) -%}
 {%- endfor -%}
+{%- if adds_fiat_credit_type -%}
+    {%- do outputs.append('rated_events.fiat_credit_type_id as fiat_credit_type_id') -%}
+{%- endif -%}
 {%- set json_fields = (fields + filter_fields) | selectattr('json_value') | list -%}
+{%- set money = money_type() -%}
+{%- set amount_sums = {
+    'amount': 'sum(rated_events.amount)',
+    'overage_amount': "coalesce(sum(case when rated_events.coverage = 'OVERAGE' then rated_events.amount end), 0)",
+    'covered_amount': "coalesce(sum(case when rated_events.coverage <> 'OVERAGE' then rated_events.amount end), 0)",
+} -%}
 with
 
 rated_events as (
     {%- for relation in relations %}
     select
-        {{ columns | join(',\n        ') }}
-        {%- if reads_properties %},
+        {%- for column in columns %}
+        {{ column_expressions.get(column, column) }}{{ ',' if not loop.last or reads_properties }}
+        {%- endfor %}
+        {%- if reads_properties %}
         coalesce({{ has_duplicate_json_keys('properties') | trim }}, false) as has_duplicate_property_keys
         {%- endif %}
     from {{ relation }}
@@ -162,10 +207,25 @@ select
     {%- for output in outputs %}
     {{ output | trim }},
     {%- endfor %}
-    cast(sum(rated_events.amount) as {{ money_type() }}) as amount,
-    cast(coalesce(sum(case when rated_events.coverage = 'OVERAGE' then rated_events.amount end), 0) as {{ money_type() }}) as overage_amount,
-    cast(coalesce(sum(case when rated_events.coverage <> 'OVERAGE' then rated_events.amount end), 0) as {{ money_type() }}) as covered_amount,
-    cast(sum(rated_events.quantity) as {{ money_type() }}) as quantity,
+    {%- if single_credit_type %}
+    case when {{ single_credit_type }} then min(rated_events.credit_type_id) end as credit_type_id,
+    {%- endif %}
+    cast(sum(rated_events.fiat_amount) as {{ money }}) as fiat_amount,
+    cast(coalesce(sum(case when rated_events.coverage = 'OVERAGE' then rated_events.fiat_amount end), 0) as {{ money }})
+        as fiat_overage_amount,
+    cast(coalesce(sum(case when rated_events.coverage <> 'OVERAGE' then rated_events.fiat_amount end), 0) as {{ money }})
+        as fiat_covered_amount,
+    {%- for name, total in amount_sums.items() %}
+    {%- if single_credit_type %}
+    cast(case when {{ single_credit_type }} then {{ total }} end as {{ money }}) as {{ name }},
+    {%- else %}
+    cast({{ total }} as {{ money }}) as {{ name }},
+    {%- endif %}
+    {%- endfor %}
+    -- a re-price row's quantity names units its USAGE or ROUNDING_ADJUSTMENT row already counts
+    cast(coalesce(sum(
+        case when rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then rated_events.quantity end
+    ), 0) as {{ money }}) as quantity,
     count(*) as rated_event_count,
     count(distinct rated_events.event_id) as usage_event_count
 from {{ 'rated_event_values as rated_events' if json_fields else 'rated_events' }}
@@ -181,7 +241,7 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
 
 
 {#- The columns of the marts a dimension may name, besides property keys. JSON columns read as
-    their JSON text. `amount` and `quantity` are measures, not dimensions. -#}
+    their JSON text. `amount`, `fiat_amount` and `quantity` are measures, not dimensions. -#}
 {% macro rollup_mart_columns() %}
     {{- return({
         'rated_event_id': 'text', 'unsplit_rated_event_id': 'text', 'transaction_id': 'text',
@@ -189,7 +249,7 @@ order by {% for output in outputs %}{{ loop.index }}{{ ', ' if not loop.last }}{
         'billing_period_start': 'value', 'billing_period_end': 'value', 'event_type': 'text',
         'event_timestamp': 'value', 'received_at': 'value', 'billable_metric_id': 'text',
         'product_id': 'text', 'component': 'text', 'tier_index': 'value', 'unit_price': 'value',
-        'credit_type_id': 'text', 'coverage': 'text', 'balance_id': 'text',
+        'credit_type_id': 'text', 'fiat_credit_type_id': 'text', 'coverage': 'text', 'balance_id': 'text',
         'balance_segment_id': 'text', 'pricing_group_values': 'json',
         'presentation_group_values': 'json', 'properties': 'json', 'status': 'text',
         'finalized_at': 'value', 'event_id': 'text', 'source_file': 'text', 'source_row': 'value',

@@ -1,5 +1,6 @@
--- One row per (contract, billing period, credit type) with rated events: the usage invoice's
--- rated spend (its status says whether the period is finalized); no time grain beyond the period.
+-- One row per (contract, billing period, fiat credit type) with rated events: the usage
+-- invoice's rated spend in fiat (its status says whether the period is finalized); no time grain
+-- beyond the period.
 {{ spend_rollup(
     none,
     [
@@ -9,7 +10,6 @@
         'billing_period_start',
         'billing_period_end',
         'status',
-        'credit_type_id',
     ],
     status='all',
 ) }}

@@ -1,3 +1,4 @@
--- One row per (UTC calendar month, customer, credit type) with finalized rated events: spend
--- that no later run changes, for revenue reporting.
-{{ spend_rollup('month', ['customer_id', 'credit_type_id'], status='finalized') }}
+-- One row per (UTC calendar month, customer, fiat credit type) with finalized rated events:
+-- fiat spend that no later run changes, for revenue reporting (custom pricing units and cents
+-- in one figure; credit_type_id and the amounts in it are null where a month mixes them).
+{{ spend_rollup('month', ['customer_id'], status='finalized') }}

@@ -1,7 +1,8 @@
 -- noqa: disable=LT02
 -- One row per rated event, draft and finalized (a union: each rated event is in exactly one
--- mart), with the columns the semantic layer reads: coverage parts of the amount as their own
--- columns and the sample data's dimension properties as text (rules 8), named as in
+-- mart), with the columns the semantic layer reads: coverage parts of the fiat amount and of the
+-- amount as their own columns, the quantity that counts units (USAGE and ROUNDING_ADJUSTMENT
+-- rows) and the sample data's dimension properties as text (rules 8), named as in
 -- _semantic__models.yml (the property `status` becomes `api_status`: the rated event has its own).
 {%- set property_columns = {
     'region': 'region', 'model': 'model', 'workspace': 'workspace', 'user_id': 'user_id',
@@ -28,14 +29,20 @@ finalized_rated_events as (
 rated_events as (
     select
         {%- for column in mart_columns %}
-        draft_rated_events.{{ column }}{{ ',' if not loop.last }}
+        draft_rated_events.{{ column }},
         {%- endfor %}
+        -- rows recorded before the marts had fiat amounts read null there, and were all fiat
+        coalesce(draft_rated_events.fiat_credit_type_id, draft_rated_events.credit_type_id) as fiat_credit_type_id,
+        coalesce(draft_rated_events.fiat_amount, draft_rated_events.amount) as fiat_amount
     from draft_rated_events
     union all
     select
         {%- for column in mart_columns %}
-        finalized_rated_events.{{ column }}{{ ',' if not loop.last }}
+        finalized_rated_events.{{ column }},
         {%- endfor %}
+        -- rows recorded before the marts had fiat amounts read null there, and were all fiat
+        coalesce(finalized_rated_events.fiat_credit_type_id, finalized_rated_events.credit_type_id) as fiat_credit_type_id,
+        coalesce(finalized_rated_events.fiat_amount, finalized_rated_events.amount) as fiat_amount
     from finalized_rated_events
 ),
 
@@ -74,6 +81,7 @@ final as (
         property_values.component,
         property_values.coverage,
         property_values.credit_type_id,
+        property_values.fiat_credit_type_id,
         property_values.status,
         cast(property_values.pricing_group_values as {{ api.Column.translate_type('string') }}) as pricing_group_values,
         cast(property_values.presentation_group_values as {{ api.Column.translate_type('string') }})
@@ -82,6 +90,24 @@ final as (
         {{ json_value_text('property_values.' ~ column_name ~ '_json') }} as {{ column_name }},
         {%- endfor %}
         property_values.quantity,
+        -- a re-price row's quantity names units its USAGE or ROUNDING_ADJUSTMENT row already counts
+        case
+            when property_values.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then property_values.quantity
+            else cast(0 as {{ money_type() }})
+        end as usage_quantity,
+        property_values.fiat_amount,
+        case
+            when property_values.coverage = 'OVERAGE' then property_values.fiat_amount
+            else cast(0 as {{ money_type() }})
+        end as fiat_overage_amount,
+        case
+            when property_values.coverage <> 'OVERAGE' then property_values.fiat_amount
+            else cast(0 as {{ money_type() }})
+        end as fiat_covered_amount,
+        case
+            when property_values.coverage in ('CREDIT', 'PREPAID_COMMIT') then property_values.fiat_amount
+            else cast(0 as {{ money_type() }})
+        end as fiat_credit_and_prepaid_amount,
         property_values.amount,
         case
             when property_values.coverage = 'OVERAGE' then property_values.amount

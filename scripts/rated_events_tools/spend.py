@@ -4,14 +4,19 @@
         [--customer CUSTOMER_ID] [--from 2026-05-01] [--to 2026-06-01] \\
         [--status all|draft|finalized] [--chart spend.png] [--db warehouse/rated_events.duckdb]
 
-Prints one row per (period, dimension values): amount, overage amount, covered amount (drawn
-from commits and credits), quantity, rated events and usage events. `--by` takes mart columns
+Prints one row per (period, dimension values, fiat credit type): the fiat credit type (the rate
+card's, e.g. USD_CENTS: two fiat currencies are never added), the credit type the events were
+priced in, the fiat spend (fiat_amount, its overage part and the part commits and credits
+covered: custom pricing units such as GPU_CREDITS converted, so they add up with cents), the
+same amounts in that credit type (`-` where the row mixes credit types: add credit_type_id to
+--by to see them per type), quantity (USAGE and rounding rows: re-price rows add no units),
+rated events and usage events. `--by` takes mart columns
 (customer_id, contract_id, product_id, coverage, ...) and event property keys, comma separated;
 a property missing on an event is its own group (shown as `-`), never dropped; property values
 read as rules 8 reads them (numbers in canonical form: `5.0` and `5` are one group). `--from`
 is inclusive and `--to` exclusive, on the event timestamp (UTC unless a zone is given).
-`--chart` draws the amount per period, one line per dimension group (the largest ten), as a
-PNG.
+`--chart` draws the fiat spend per period, one line per (dimension group, fiat credit type)
+(the largest ten), as a PNG.
 
 The rows are those of the dbt macro `spend_rollup` (macros/rollups.sql), compiled by dbt (a few
 seconds) and run read-only against the warehouse: the same cut as
@@ -38,8 +43,13 @@ from .dbt_macros import call, compile_inline
 
 GRAINS = ("minute", "hour", "day", "week", "month")
 STATUSES = ("all", "draft", "finalized")
-# spend_rollup's measures, after period_start and the dimensions
+# spend_rollup's columns after period_start and the dimensions: the credit types (unless named
+# among the dimensions), then the measures
+CREDIT_TYPE_COLUMNS = ("fiat_credit_type_id", "credit_type_id")
 MEASURES = (
+    "fiat_amount",
+    "fiat_overage_amount",
+    "fiat_covered_amount",
     "amount",
     "overage_amount",
     "covered_amount",
@@ -132,30 +142,39 @@ def nothing_to_show(
     if rows:
         return None
     if customer is not None:
+        # one row per fiat credit type of the customer's rated events: none, none rated
         _, counts = run(connection, of_customer)
-        if counts[0][MEASURES.index("rated_event_count")] == 0:
+        if not counts:
             return f"no rated events for customer {customer!r}"
     return "no rated events in the selected period/status"
 
 
-def chart(path: Path, headers: list[str], rows: list[tuple], top: int = 10) -> None:
+def chart(
+    path: Path, headers: list[str], rows: list[tuple], dimensions: list[str], top: int = 10
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    dims = headers[1 : headers.index("amount")]
+    # a line per dimension group and fiat type (two currencies are two lines)
+    dims = list(dimensions)
+    positions = list(range(1, 1 + len(dims)))
+    if "fiat_credit_type_id" not in dims:
+        dims.append("fiat_credit_type_id")
+        positions.append(headers.index("fiat_credit_type_id"))
+    spend_at = headers.index("fiat_amount")
     series: dict[tuple, dict] = {}
     for row in rows:
-        key = tuple(row[1 : 1 + len(dims)])
-        series.setdefault(key, {})[row[0]] = float(row[headers.index("amount")])
+        key = tuple(row[position] for position in positions)
+        series.setdefault(key, {})[row[0]] = float(row[spend_at])
     largest = sorted(series, key=lambda key: -sum(series[key].values()))[:top]
     figure, axes = pyplot.subplots(figsize=(9, 5), dpi=100)
     for key in largest:
         points = sorted(series[key].items())
         label = ", ".join(render(value) for value in key) or "total"
         axes.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=label)
-    axes.set_ylabel("amount (credit units)")
+    axes.set_ylabel("fiat spend (fiat credit type units)")
     axes.set_title("spend by " + (", ".join(dims) or "period"))
     axes.grid(True, alpha=0.3)
     if largest:
@@ -178,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customer", help="one customer_id (default: every customer)")
     parser.add_argument("--from", dest="start", type=utc_timestamp_arg, help="inclusive, UTC")
     parser.add_argument("--to", dest="end", type=utc_timestamp_arg, help="exclusive, UTC")
-    parser.add_argument("--chart", type=Path, help="also draw the amount per period as a PNG")
+    parser.add_argument("--chart", type=Path, help="also draw the fiat spend per period as a PNG")
     add_db_argument(parser)
     args = parser.parse_args(argv)
     # each dimension once, in the order given
@@ -195,6 +214,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(table(headers, rows, right=MEASURES))
     if args.chart:
-        chart(args.chart, headers, rows)
+        chart(args.chart, headers, rows, dimensions)
         print(f"chart: {args.chart}")
     return 0

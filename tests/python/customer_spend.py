@@ -244,6 +244,65 @@ def late() -> tuple[Scenario, list[dict]]:
     return s, [alert("a_late", "c_late", "SPEND_THRESHOLD_REACHED", 100)]
 
 
+def gpu_credits() -> tuple[Scenario, list[dict]]:
+    """Built on its own (test_alerts.py), not in CASES: the statements' scenario stays fiat.
+    A card in cents with GPU_CREDITS at 2.5 cents: units at 1 cent, GPU hours on a VOLUME
+    ladder in GPU_CREDITS (10 at 40, 90 at 30, then 20; rules 7b), a GPU_CREDITS credit of 300.
+    Fiat spend: v1 100 units (100), v2 5 hours (200 credits: 500 cents; running 600), v3 10 hours
+    (USAGE 10 x 30 = 300 credits: 750, running 1350; USAGE_REPRICE 5 x (30 - 40) = -50 credits:
+    -125, running 1225), v4 50 units (1275), v5 100 units (1375)."""
+    s = Scenario(
+        customers=[shared.customer("c_gpu")],
+        contracts=[shared.contract("k_gpu", "c_gpu", "rc_gpu", start=JAN)],
+        rate_cards=[
+            shared.rate_card(
+                "rc_gpu", name="GPU credits", conversions=[shared.conversion("GPU_CREDITS", "2.5")]
+            )
+        ],
+        rates=[
+            shared.rate("rc_gpu", "p_units", start=JAN, price=1),
+            shared.rate(
+                "rc_gpu",
+                "p_gpu",
+                start=JAN,
+                tiers=[{"size": 10, "price": 40}, {"size": 90, "price": 30}, {"price": 20}],
+                rate_type="VOLUME",
+                credit_type_id="GPU_CREDITS",
+            ),
+        ],
+        credits=[
+            shared.credit(
+                "cr_gpu",
+                "k_gpu",
+                "p_credit",
+                [shared.schedule_item("cr_gpu_jan", 300, JAN, FEB)],
+                credit_type_id="GPU_CREDITS",
+            )
+        ],
+    )
+    s.add_events(
+        [
+            use("v1", "c_gpu", "01-03", 100),
+            event("v2", "c_gpu", "gpu", at("01-05"), {"gpu_seconds": 5 * 3600}, at("01-05")),
+            event("v3", "c_gpu", "gpu", at("01-06"), {"gpu_seconds": 10 * 3600}, at("01-06")),
+            use("v4", "c_gpu", "01-07", 50),
+            use("v5", "c_gpu", "01-08", 100),
+        ]
+    )
+    return s, [
+        # GPU credits count at their fiat value: 600 -> 1350 at v3 (in cents alone: never)
+        alert("a_gpu_spend", "c_gpu", "SPEND_THRESHOLD_REACHED", 1000),
+        # the re-price's -125 counts: 1275 -> 1375 at v5, exactly (without it, 1400 at v4)
+        alert("a_gpu_reprice", "c_gpu", "SPEND_THRESHOLD_REACHED", 1375),
+        # GPU hours 5 -> 15 at v3; the re-price row's 5 earlier hours are no units, so 16 is
+        # never reached
+        alert("a_gpu_hours", "c_gpu", "USAGE_THRESHOLD_REACHED", 15, product_id="p_gpu"),
+        alert("a_gpu_units", "c_gpu", "USAGE_THRESHOLD_REACHED", 16, product_id="p_gpu"),
+        # the credit in GPU credits: 300 -> 100 at v2, in GPU_CREDITS
+        alert("a_gpu_low", "c_gpu", "LOW_BALANCE", 150, balance_id="cr_gpu"),
+    ]
+
+
 # ----------------------------------------------------------------------------- statements
 STATEMENT_CUSTOMER = "c_stmt"
 USERS = ("u-ada", "u-bob", "u-cy", "u-dee")
@@ -379,11 +438,11 @@ def stamped(tx: str, customer: str, kind: str, moment: datetime, props: dict) ->
 CASES = (crossing, negative, low_balance, filtered, late, statement_customer)
 
 
-def customer_spend_scenario() -> tuple[Scenario, str]:
-    """The whole scenario and its alerts.jsonl text."""
+def customer_spend_scenario(cases=CASES) -> tuple[Scenario, str]:
+    """The whole scenario (or the catalog and the given cases) and its alerts.jsonl text."""
     whole = catalog()
     alerts: list[dict] = []
-    for case in CASES:
+    for case in cases:
         part, part_alerts = case()
         whole.merge(part)
         alerts.extend(part_alerts)

@@ -1,6 +1,7 @@
 """Spend alerts (docs block `alert_triggers`) on hand-computed cases: a crossing inside an
 event, exactly on the threshold, never reached, a negative event moving back below, LOW_BALANCE
-across two segments, property filters; a late event in an open period moves the trigger, a
+across two segments, property filters, fiat spend of GPU credits and cents with a VOLUME
+re-price row, a credit in GPU credits; a late event in an open period moves the trigger, a
 finalized trigger never changes (customer_spend.py holds the scenario and the running values);
 and bad alert configuration fails naming the line."""
 
@@ -10,7 +11,15 @@ import json
 from decimal import Decimal
 
 import pytest
-from customer_spend import FIRST_AS_OF, TRIGGERS_SQL, catalog, crossing, low_balance
+from customer_spend import (
+    FIRST_AS_OF,
+    TRIGGERS_SQL,
+    catalog,
+    crossing,
+    customer_spend_scenario,
+    gpu_credits,
+    low_balance,
+)
 from dbt_runner import dbt_build
 from scenario import write_raw
 
@@ -38,6 +47,13 @@ EXPECTED = {
     ("a_acme_units", "k_filter", JANUARY, None, "f5", D(90), D(120), "FINALIZED"),
     ("a_late", "k_late", JANUARY, None, "j2", D(60), D(120), "FINALIZED"),
     ("a_late", "k_late", FEBRUARY, None, "g1", D(60), D(120), "DRAFT"),
+}
+# customer_spend.gpu_credits, built on its own: fiat spend of GPU credits and cents
+EXPECTED_GPU = {
+    ("a_gpu_spend", "k_gpu", JANUARY, None, "v3", D(600), D(1350), "FINALIZED"),
+    ("a_gpu_reprice", "k_gpu", JANUARY, None, "v5", D(1275), D(1375), "FINALIZED"),
+    ("a_gpu_hours", "k_gpu", JANUARY, None, "v3", D(5), D(15), "FINALIZED"),
+    ("a_gpu_low", "k_gpu", JANUARY, "cr_gpu_jan", "v2", D(300), D(100), "FINALIZED"),
 }
 # the first build, before late_feb arrived: February's trigger was g2
 FIRST_LATE_FEBRUARY = ("a_late", "k_late", FEBRUARY, None, "g2", D(60), D(120), "DRAFT")
@@ -130,6 +146,54 @@ def test_a_late_event_moves_an_open_trigger_and_never_a_finalized_one(customer_s
     finalized_first = [r for r in customer_spend.first_triggers if r["status"] == "FINALIZED"]
     finalized_second = [r for r in triggers if r["status"] == "FINALIZED"]
     assert finalized_first and finalized_second == finalized_first  # every column, every row
+
+
+# ------------------------------------------------------------------------ credit types
+@pytest.fixture(scope="module")
+def gpu_run(build_green):
+    scenario, alerts = customer_spend_scenario((gpu_credits,))
+    return build_green("alerts_gpu", scenario, FIRST_AS_OF, extra_files={"alerts.jsonl": alerts})
+
+
+def test_gpu_credit_triggers(gpu_run):
+    """Spend adds fiat amounts (GPU credits at 2.5 cents, re-price rows too); 16 GPU hours are
+    never reached (`a_gpu_units`: re-price rows add no units); the GPU credit's remaining
+    amount is in GPU credits."""
+    triggers = gpu_run.query_dicts(TRIGGERS_SQL)
+    assert {key(row) for row in triggers} == EXPECTED_GPU
+    types = {row["alert_id"]: row["credit_type_id"] for row in triggers}
+    assert types == {
+        "a_gpu_spend": "USD_CENTS",
+        "a_gpu_reprice": "USD_CENTS",
+        "a_gpu_hours": None,
+        "a_gpu_low": "GPU_CREDITS",
+    }
+
+
+def test_spend_adds_fiat_amounts_of_custom_units_and_cents(gpu_run):
+    """a_gpu_spend's running value is the fiat amounts of every rated event of the contract in
+    the rated events' order, GPU credits converted by the rate card (2.5 cents a credit)."""
+    (row,) = [r for r in gpu_run.query_dicts(TRIGGERS_SQL) if r["alert_id"] == "a_gpu_spend"]
+    rated = gpu_run.query(
+        """
+        select transaction_id, component, credit_type_id, sum(amount), sum(fiat_amount)
+        from fct_rated_events_finalized
+        where contract_id = 'k_gpu'
+        group by transaction_id, component, credit_type_id
+        order by min(event_timestamp), transaction_id,
+            case component when 'USAGE' then 1 else 2 end
+        """
+    )
+    running = D(0)
+    reached = None
+    for transaction_id, component, credit_type_id, amount, fiat_amount in rated:
+        factor = D("2.5") if credit_type_id == "GPU_CREDITS" else D(1)
+        assert fiat_amount == amount * factor
+        before, running = running, running + amount * factor
+        if reached is None and running >= row["threshold"]:
+            reached = (transaction_id, component, before, running)
+    assert reached == (row["transaction_id"], "USAGE", row["value_before"], row["value_after"])
+    assert {r[1] for r in rated} == {"USAGE", "USAGE_REPRICE"}
 
 
 # ------------------------------------------------------------------------ bad configuration

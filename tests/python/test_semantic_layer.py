@@ -1,6 +1,8 @@
 """The semantic layer (rules 5): MetricFlow semantic models and metrics over the rated events,
 queried with `mf` (dbt-metricflow) against a warehouse built from the rollups scenario, and
-compared with sums computed in Python from the marts' rows.
+compared with sums computed in Python from the marts' rows. Spend and its parts are fiat
+(`fiat_amount`, per `fiat_credit_type_id`: GPU credits and cents add up, euro cents stay apart),
+`credit_type_amount` is the amount per credit type, and quantity counts no re-price rows.
 
 `mf` reads the semantic manifest from `<project>/target/semantic_manifest.json` and the profile
 from DBT_PROFILES_DIR. So that it reads this test's manifest and warehouse, never the working
@@ -20,10 +22,19 @@ from decimal import Decimal
 
 import pytest
 from dbt_runner import DBT, PROJECT_DIR, DbtRun
-from test_rollups import AS_OF, configuration, events, mart_rows, property_text, truncate
+from test_rollups import (
+    AS_OF,
+    CARD_OF_CUSTOMER,
+    FIAT_PER_CREDIT,
+    configuration,
+    events,
+    mart_rows,
+    property_text,
+    truncate,
+)
 
 MF = DBT.parent / "mf"
-CUSTOMER_NAMES = {"ru-a": "Alpha", "ru-b": "Beta"}
+CUSTOMER_NAMES = {"ru-a": "Alpha", "ru-b": "Beta", "ru-c": "Gamma", "ru-d": "Delta"}
 METRICS = (
     "spend",
     "overage_spend",
@@ -34,6 +45,8 @@ METRICS = (
     "rated_events",
     "usage_events",
 )
+# in credit units of credit_type_id: asked for by credit type only
+CREDIT_TYPE_METRICS = ("credit_type_amount",)
 
 
 @pytest.fixture(scope="module")
@@ -70,22 +83,26 @@ def mf_csv(run: DbtRun, name: str, *args: str) -> list[dict]:
 
 
 def measures(members: list[dict]) -> dict[str, Decimal]:
-    spend = sum((r["amount"] for r in members), Decimal(0))
+    spend = sum((r["fiat_amount"] for r in members), Decimal(0))
     credit_and_prepaid = sum(
-        (r["amount"] for r in members if r["coverage"] in ("CREDIT", "PREPAID_COMMIT")),
+        (r["fiat_amount"] for r in members if r["coverage"] in ("CREDIT", "PREPAID_COMMIT")),
         Decimal(0),
     )
     return {
         "spend": spend,
         "overage_spend": sum(
-            (r["amount"] for r in members if r["coverage"] == "OVERAGE"), Decimal(0)
+            (r["fiat_amount"] for r in members if r["coverage"] == "OVERAGE"), Decimal(0)
         ),
         "covered_spend": sum(
-            (r["amount"] for r in members if r["coverage"] != "OVERAGE"), Decimal(0)
+            (r["fiat_amount"] for r in members if r["coverage"] != "OVERAGE"), Decimal(0)
         ),
         "credit_and_prepaid_spend": credit_and_prepaid,
         "net_billed_spend": spend - credit_and_prepaid,
-        "quantity": sum((r["quantity"] for r in members), Decimal(0)),
+        # re-price rows name units their USAGE rows already counted
+        "quantity": sum(
+            (r["quantity"] for r in members if r["component"] in ("USAGE", "ROUNDING_ADJUSTMENT")),
+            Decimal(0),
+        ),
         "rated_events": Decimal(len(members)),
         "usage_events": Decimal(len({r["event_id"] for r in members})),
     }
@@ -107,7 +124,7 @@ def test_manifest_has_the_semantic_models_metrics_and_minute_spine(warehouse):
         "products",
         "invoices",
     }
-    assert {m["name"] for m in semantic["metrics"]} == set(METRICS)
+    assert {m["name"] for m in semantic["metrics"]} == set(METRICS + CREDIT_TYPE_METRICS)
     spines = semantic["project_configuration"]["time_spines"]
     assert {s["primary_column"]["time_granularity"] for s in spines} == {"minute", "day"}
     manifest = json.loads((target / "manifest.json").read_text())
@@ -187,7 +204,7 @@ def test_finalized_spend_by_minute_property_and_product(warehouse):
 
 def test_net_billed_spend_is_what_the_invoices_bill(warehouse):
     # monthly contracts from the 1st: a calendar month is a billing period, so net billed spend
-    # per (month, customer) equals the USAGE lines less the CREDIT and COMMIT lines
+    # per (month, customer) equals the USAGE lines less the CREDIT and COMMIT lines, in fiat
     rows = mf_csv(
         warehouse,
         "by_month",
@@ -199,7 +216,7 @@ def test_net_billed_spend_is_what_the_invoices_bill(warehouse):
     invoiced = warehouse.query(
         """
         select strftime(invoices.billing_period_start, '%Y-%m-%d %H:%M:%S'), invoices.customer_id,
-            sum(lines.amount)
+            sum(lines.fiat_amount)
         from fct_invoice_line_items as lines
         inner join fct_invoices as invoices on lines.invoice_id = invoices.invoice_id
         where lines.line_type in ('USAGE', 'CREDIT', 'COMMIT')
@@ -219,6 +236,8 @@ def test_semantic_layer_equals_the_rollup_macro(warehouse):
 
     sql = compiled_text(compile_inline(warehouse, macro_call("hour", ["customer_id"])))
     macro = result_map(warehouse, sql, "hour", ["customer_id"])
+    # the macro's values: credit type, fiat amount and parts, amounts, quantity, counts
+    picked = (1, 2, 3, 7, 8, 9)
     rows = mf_csv(
         warehouse,
         "versus_macro",
@@ -233,7 +252,61 @@ def test_semantic_layer_equals_the_rollup_macro(warehouse):
         for row in rows
     }
     assert semantic == {
-        (str(hour), customer): tuple(Decimal(value) for value in values)
-        for (hour, customer), values in macro.items()
+        (str(hour), customer): tuple(Decimal(values[index]) for index in picked)
+        for (hour, customer, _), values in macro.items()
     }
     assert len(semantic) > 10
+
+
+def test_spend_is_fiat_per_fiat_type_and_amounts_per_credit_type(warehouse):
+    rows = mf_csv(
+        warehouse,
+        "by_credit_type",
+        "--metrics",
+        "spend,credit_type_amount,quantity",
+        "--group-by",
+        "customer,rated_event__fiat_credit_type_id,rated_event__credit_type_id",
+    )
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in mart_rows(warehouse):
+        groups[(row["customer_id"], row["fiat_credit_type_id"], row["credit_type_id"])].append(row)
+    actual = {
+        (
+            row["customer"],
+            row["rated_event__fiat_credit_type_id"],
+            row["rated_event__credit_type_id"],
+        ): as_decimals(row, ("spend", "credit_type_amount", "quantity"))
+        for row in rows
+    }
+    wanted = {}
+    for (customer, fiat, credit), members in groups.items():
+        amount = sum((r["amount"] for r in members), Decimal(0))
+        # oracle of the fiat spend: the scenario's conversion of the amount (each row rounded
+        # on its own, far below what mf prints)
+        factor = FIAT_PER_CREDIT[(CARD_OF_CUSTOMER[customer], credit)]
+        assert abs(measures(members)["spend"] - amount * factor) <= Decimal("0.000001")
+        wanted[(customer, fiat, credit)] = {
+            "spend": amount * factor,
+            "credit_type_amount": amount,
+            "quantity": measures(members)["quantity"],
+        }
+    assert actual == wanted
+    assert ("ru-c", "USD_CENTS", "GPU_CREDITS") in actual
+    assert ("ru-d", "EUR_CENTS", "EUR_CENTS") in actual
+    # GPU credits and cents of one customer add up in fiat: one spend per fiat type
+    by_fiat = mf_csv(
+        warehouse,
+        "by_fiat_type",
+        "--metrics",
+        "spend",
+        "--group-by",
+        "customer,rated_event__fiat_credit_type_id",
+    )
+    spend = {
+        (row["customer"], row["rated_event__fiat_credit_type_id"]): Decimal(row["spend"])
+        for row in by_fiat
+    }
+    assert spend[("ru-c", "USD_CENTS")] == sum(
+        value["spend"] for key, value in wanted.items() if key[:2] == ("ru-c", "USD_CENTS")
+    )
+    assert {fiat for _, fiat in spend} == {"USD_CENTS", "EUR_CENTS"}

@@ -1,8 +1,11 @@
 """scripts/spend.py: spend cuts equal direct sums over the rated events marts, for every grain,
 property and built-in dimensions (a missing property is its own group), draft / finalized /
 all, customer and time filters; hostile text is only ever a name or a value; the chart is a
-PNG. The command line says in one line when there is nothing to show (an unknown customer or
-property key, an empty selection), when there is no warehouse and when a build holds it."""
+PNG. Spend is fiat per fiat type: a customer priced in GPU credits (rules 7b's VOLUME ladder at
+2.5 cents a credit) and in cents gets one fiat figure, a customer on a EUR_CENTS card its own,
+and re-price rows add amounts but no quantity. The command line says in one line when there
+is nothing to show (an unknown customer or property key, an empty selection), when there is no
+warehouse and when a build holds it."""
 
 from __future__ import annotations
 
@@ -14,10 +17,11 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+import scenario as shared
 from dbt_runner import PROJECT_DIR
 from rated_events_tools import spend
 from rated_events_tools.cli import open_reader
-from scenario import event
+from scenario import Scenario, event
 from test_balances import AS_OF, spec_section_7
 from test_trace import held_open, in_use_line
 
@@ -32,6 +36,55 @@ PROPERTIES = [
 ]
 
 
+JAN1 = "2026-01-01T00:00:00Z"
+# rules 7b: GPU hours 0 -> 5 -> 15 -> 105 in January on a VOLUME ladder in GPU_CREDITS
+GPU_HOURS = [
+    ("2026-01-20T08:00:00Z", 5),
+    ("2026-01-21T08:00:00Z", 10),
+    ("2026-01-22T08:00:00Z", 90),
+]
+
+
+def add_credit_types(scenario: Scenario) -> None:
+    """Customer sp-gpu (card sp-r2: USD_CENTS, GPU_CREDITS at 2.5 cents): GPU hours priced in
+    GPU_CREDITS as in rules 7b and tokens in cents (100 per million) on the same days;
+    customer sp-eur (card sp-reur, fiat EUR_CENTS): tokens at 10 euro cents per million."""
+    scenario.customers += [shared.customer("sp-gpu"), shared.customer("sp-eur")]
+    scenario.billable_metrics.append(
+        shared.metric("sp-m-gpu", event_types=["sp-gpu"], key="gpu_seconds")
+    )
+    scenario.products.append(shared.product("sp-p-gpu", "sp-m-gpu", conversion=("DIVIDE", 3600)))
+    scenario.rate_cards += [
+        shared.rate_card("sp-r2", conversions=[shared.conversion("GPU_CREDITS", "2.5")]),
+        shared.rate_card("sp-reur", fiat="EUR_CENTS"),
+    ]
+    scenario.rates += [
+        shared.rate(
+            "sp-r2",
+            "sp-p-gpu",
+            start=JAN1,
+            tiers=[{"size": 10, "price": 40}, {"size": 90, "price": 30}, {"price": 20}],
+            rate_type="VOLUME",
+            credit_type_id="GPU_CREDITS",
+        ),
+        shared.rate("sp-r2", "k7-p", start=JAN1, price=100),
+        shared.rate("sp-reur", "k7-p", start=JAN1, price=10),
+    ]
+    scenario.contracts += [
+        shared.contract("sp-ct-gpu", "sp-gpu", "sp-r2", start=JAN1),
+        shared.contract("sp-ct-eur", "sp-eur", "sp-reur", start=JAN1),
+    ]
+    rows = []
+    for i, (stamp, hours) in enumerate(GPU_HOURS):
+        received = stamp.replace(":00Z", ":09Z")
+        props = {"gpu_seconds": hours * 3600, "region": "eu"}
+        rows.append(event(f"sp-gpu-{i}", "sp-gpu", "sp-gpu", stamp, props, received))
+        tokens = {"tokens": 1_000_000, "region": "eu"}
+        rows.append(event(f"sp-tok-{i}", "sp-gpu", "k7-llm", stamp, tokens, received))
+        rows.append(event(f"sp-eur-{i}", "sp-eur", "k7-llm", stamp, tokens, received))
+    scenario.add_events(rows, "events-credit-types.parquet")
+
+
 @pytest.fixture(scope="module")
 def warehouse(build_green):
     scenario = spec_section_7()
@@ -42,6 +95,7 @@ def warehouse(build_green):
         ],
         "events-props.parquet",
     )
+    add_credit_types(scenario)
     return build_green("spend", scenario, AS_OF)
 
 
@@ -58,7 +112,12 @@ def compiled_together():
     cuts = [(dims, grain, "all", None) for dims in DIMENSIONS for grain in spend.GRAINS]
     cuts += [(["model"], "day", status, "k7-cus") for status in ("draft", "finalized")]
     cuts += [(["region"], "month", status, None) for status in ("all", "draft", "finalized")]
-    cuts += [(["customer_id", "product_id", "credit_type_id"], "day", "all", None)]
+    cuts += [
+        (["customer_id", "product_id", "fiat_credit_type_id", "credit_type_id"], "day", "all", None)
+    ]
+    cuts += [(["customer_id"], "month", "finalized", None)]
+    cuts += [(["customer_id", "credit_type_id"], "month", "finalized", None)]
+    cuts += [(["product_id"], "month", "all", None)]
     cuts += [(["size"], "month", "all", None)]
     cuts += [([text], "day", "all", None) for text in HOSTILE]
     cuts += [([], "day", "all", text) for text in HOSTILE]
@@ -85,13 +144,17 @@ def truncate(moment: datetime, grain: str) -> datetime:
 
 
 def expected(run, dims, grain, status="all", customer=None, start=None, end=None):
+    """The cut's rows from the marts: per (period, dimensions, fiat type) the credit type (None
+    where several; absent when a dimension), fiat spend and its parts, the amounts in the credit
+    type (None where several), quantity of USAGE and ROUNDING_ADJUSTMENT rows, rated rows and
+    usage events."""
     import json
 
     rows = run.query_dicts(
         "select *, 'F' as mart from fct_rated_events_finalized "
         "union all by name select *, 'D' as mart from fct_rated_events_draft"
     )
-    sums: dict[tuple, list] = defaultdict(lambda: [Decimal(0)] * 4 + [0, set()])
+    groups: dict[tuple, list] = defaultdict(list)
     for row in rows:
         if status == "draft" and row["mart"] != "D" or status == "finalized" and row["mart"] != "F":
             continue
@@ -105,21 +168,58 @@ def expected(run, dims, grain, status="all", customer=None, start=None, end=None
         key = (truncate(row["event_timestamp"], grain),) + tuple(
             row[d] if d in row else (None if props.get(d) is None else str(props[d])) for d in dims
         )
-        total = sums[key]
-        total[0] += row["amount"]
-        total[1] += row["amount"] if row["coverage"] == "OVERAGE" else 0
-        total[2] += row["amount"] if row["coverage"] != "OVERAGE" else 0
-        total[3] += row["quantity"]
-        total[4] += 1
-        total[5].add(row["event_id"])
-    return {key: (*v[:5], len(v[5])) for key, v in sums.items()}
+        if "fiat_credit_type_id" not in dims:
+            key += (row["fiat_credit_type_id"],)
+        groups[key].append(row)
+    return {key: measures(members, "credit_type_id" in dims) for key, members in groups.items()}
+
+
+def measures(members: list[dict], credit_type_named: bool) -> tuple:
+    def total(column: str, overage: bool | None = None) -> Decimal:
+        return sum(
+            (
+                r[column]
+                for r in members
+                if overage is None or (r["coverage"] == "OVERAGE") == overage
+            ),
+            Decimal(0),
+        )
+
+    types = {r["credit_type_id"] for r in members}
+    single = credit_type_named or len(types) == 1
+    head = () if credit_type_named else ((min(types) if len(types) == 1 else None),)
+    amounts = (total("amount"), total("amount", True), total("amount", False))
+    return (
+        *head,
+        total("fiat_amount"),
+        total("fiat_amount", True),
+        total("fiat_amount", False),
+        *(amounts if single else (None, None, None)),
+        sum(
+            (r["quantity"] for r in members if r["component"] in ("USAGE", "ROUNDING_ADJUSTMENT")),
+            Decimal(0),
+        ),
+        len(members),
+        len({r["event_id"] for r in members}),
+    )
+
+
+def key_columns(dims: list[str]) -> list[str]:
+    """What a cut's rows are keyed by: period, dimensions and the fiat type."""
+    return [
+        "period_start",
+        *dims,
+        *(["fiat_credit_type_id"] if "fiat_credit_type_id" not in dims else []),
+    ]
 
 
 def actual(run, dims, grain, **filters):
     with open_reader(run.db_path) as connection:
         headers, rows = spend.spend(connection, dims, grain, **filters)
-    assert headers == ["period_start", *dims, *spend.MEASURES]
-    return {tuple(row[: 1 + len(dims)]): tuple(row[1 + len(dims) :]) for row in rows}
+    keys = key_columns(dims)
+    head = [] if "credit_type_id" in dims else ["credit_type_id"]
+    assert headers == [*keys, *head, *spend.MEASURES]
+    return {tuple(row[: len(keys)]): tuple(row[len(keys) :]) for row in rows}
 
 
 @pytest.mark.parametrize("grain", spend.GRAINS)
@@ -139,19 +239,24 @@ def test_status_and_filters(warehouse, status):
 
 
 def test_draft_plus_finalized_is_all(warehouse):
+    # the sums add up (credit type and the amounts in it are not sums: checked in the cuts)
+    sums = slice(1, 4), slice(7, 10)
     every = actual(warehouse, ["region"], "month")
     parts = defaultdict(lambda: [0] * 6)
     for status in ("draft", "finalized"):
         for key, values in actual(warehouse, ["region"], "month", status=status).items():
-            parts[key] = [a + b for a, b in zip(parts[key], values, strict=True)]
-    assert {key: tuple(v) for key, v in parts.items()} == every
+            summed = [v for part in sums for v in values[part]]
+            parts[key] = [a + b for a, b in zip(parts[key], summed, strict=True)]
+    assert {key: tuple(v) for key, v in parts.items()} == {
+        key: tuple(v for part in sums for v in values[part]) for key, values in every.items()
+    }
     assert any(key[1] is None for key in every)  # events without region: a group of their own
 
 
 def test_command_line_and_the_dbt_built_rollup_return_the_same_rows(warehouse):
     # rpt_spend_by_customer_product_day is spend_rollup('day', [customer_id, product_id,
-    # credit_type_id]) built by dbt; the command line compiles the same call
-    dims = ["customer_id", "product_id", "credit_type_id"]
+    # fiat_credit_type_id, credit_type_id]) built by dbt; the command line compiles the same call
+    dims = ["customer_id", "product_id", "fiat_credit_type_id", "credit_type_id"]
     with open_reader(warehouse.db_path) as connection:
         headers, rows = spend.spend(connection, dims, "day")
     built = warehouse.query("select * from rpt_spend_by_customer_product_day order by all")
@@ -180,7 +285,9 @@ def spend_of(run, dims, grain, **filters):
 
 def test_hostile_text_is_a_name_or_a_value(warehouse):
     for text in HOSTILE:
-        assert all(values[0] is not None for values in actual(warehouse, [text], "day").values())
+        cut = actual(warehouse, [text], "day")
+        # the fiat amount (after the credit type) of every group
+        assert all(values[1] is not None for values in cut.values())
         assert actual(warehouse, [], "day", customer=text) == {}
     assert warehouse.query("select count(*) from fct_invoices")[0][0] > 0
 
@@ -214,12 +321,19 @@ def test_cli_prints_a_table_and_draws_a_png(warehouse, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["period_start", "region", "model", *spend.MEASURES]
+    assert lines[0].split() == [
+        "period_start",
+        "region",
+        "model",
+        *spend.CREDIT_TYPE_COLUMNS,
+        *spend.MEASURES,
+    ]
     # Jan 5: k7-e1 at 00:00 (no region, no model: 4 units x 200 = 800), then at 10:00 the eu
-    # event (1 unit, still in tier 1 at 200) and the us one
+    # event (1 unit, still in tier 1 at 200) and the us one; all in cents
     body = [line.split() for line in lines[2:]]
-    assert body[0][:4] == ["2026-01-05T00:00:00Z", "-", "-", "800"]
-    assert body[1][:4] == ["2026-01-05T10:00:00Z", "eu", "m1", "200"]
+    cents = ["USD_CENTS", "USD_CENTS"]
+    assert body[0][:6] == ["2026-01-05T00:00:00Z", "-", "-", *cents, "800"]
+    assert body[1][:6] == ["2026-01-05T10:00:00Z", "eu", "m1", *cents, "200"]
     assert (tmp_path / "spend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -268,3 +382,71 @@ def test_cli_without_a_warehouse(tmp_path):
     assert result.returncode == 2
     assert result.stderr == f"no warehouse at {missing}: run `make run` first\n"
     assert not missing.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Credit types: fiat spend per fiat type
+# --------------------------------------------------------------------------------------------
+
+
+def printed(*args: str, db) -> list[dict]:
+    """The command line's table as dicts of printed text."""
+    result = run_spend("--db", str(db), *args)
+    assert result.returncode == 0, result.stderr
+    headers, _, *body = result.stdout.splitlines()
+    return [dict(zip(headers.split(), line.split(), strict=True)) for line in body]
+
+
+def test_cli_reports_fiat_spend_per_fiat_type(warehouse):
+    rows = printed(
+        "--by", "customer_id", "--grain", "month", "--status", "finalized", db=warehouse.db_path
+    )
+    by_customer = {row["customer_id"]: row for row in rows}
+    # rules 7b: V(105) = 2,100 GPU credits at 2.5 cents = 5,250 cents; plus 3 x 1M tokens at
+    # 100 cents = 300 cents
+    gpu = by_customer["sp-gpu"]
+    assert gpu["fiat_credit_type_id"] == "USD_CENTS" and gpu["fiat_amount"] == "5550"
+    # GPU credits and cents: no amount in credit units, no single credit type
+    assert gpu["credit_type_id"] == "-" and gpu["amount"] == "-"
+    # quantity: 105 GPU hours and 3 token units; the re-price rows' 5 + 15 hours are not units
+    assert gpu["quantity"] == "108"
+    # euro cents never add to dollar cents: a row of their own, 3 x 10
+    euro = by_customer["sp-eur"]
+    assert euro["fiat_credit_type_id"] == "EUR_CENTS" and euro["fiat_amount"] == "30"
+    assert euro["credit_type_id"] == "EUR_CENTS" and euro["amount"] == "30"
+    # a fiat-only customer reads as before: amount = fiat amount, in cents (rules 7: 2,500 and
+    # the January events of this file's properties)
+    k7 = by_customer["k7-cus"]
+    assert k7["credit_type_id"] == "USD_CENTS" and k7["amount"] == k7["fiat_amount"]
+
+
+def test_cli_reports_amounts_per_credit_type_when_asked(warehouse):
+    rows = printed(
+        "--by",
+        "customer_id,credit_type_id",
+        "--grain",
+        "month",
+        "--status",
+        "finalized",
+        db=warehouse.db_path,
+    )
+    gpu = {row["credit_type_id"]: row for row in rows if row["customer_id"] == "sp-gpu"}
+    assert set(gpu) == {"GPU_CREDITS", "USD_CENTS"}
+    assert gpu["GPU_CREDITS"]["amount"] == "2100" and gpu["GPU_CREDITS"]["fiat_amount"] == "5250"
+    assert gpu["USD_CENTS"]["amount"] == gpu["USD_CENTS"]["fiat_amount"] == "300"
+    assert all(row["fiat_credit_type_id"] == "USD_CENTS" for row in gpu.values())
+
+
+def test_reprice_rows_add_spend_but_no_units(warehouse):
+    headers, rows = spend_of(warehouse, ["product_id", "component"], "month")
+    gpu = {
+        row[headers.index("component")]: row
+        for row in rows
+        if row[headers.index("product_id")] == "sp-p-gpu"
+    }
+    # 5 x (30 - 40) and 15 x (20 - 30): -200 credits, -500 cents, and no units
+    reprice = gpu["USAGE_REPRICE"]
+    assert reprice[headers.index("amount")] == -200
+    assert reprice[headers.index("fiat_amount")] == -500
+    assert reprice[headers.index("quantity")] == 0
+    assert gpu["USAGE"][headers.index("quantity")] == 105

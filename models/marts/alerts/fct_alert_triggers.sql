@@ -40,8 +40,13 @@ finalized_rated_events as (
     'rated_event_id', 'unsplit_rated_event_id', 'transaction_id', 'event_id', 'customer_id',
     'contract_id', 'invoice_id', 'billing_period_start', 'billing_period_end', 'event_timestamp',
     'received_at', 'product_id', 'component', 'tier_index', 'quantity', 'amount', 'credit_type_id',
-    'balance_segment_id', 'status', 'finalized_at',
+    'fiat_amount', 'fiat_credit_type_id', 'balance_segment_id', 'status', 'finalized_at',
 ] %}
+{#- rows recorded before the marts had fiat amounts read null there, and were all fiat -#}
+{%- set rated_event_expressions = {
+    'fiat_amount': 'coalesce(rated.fiat_amount, rated.amount) as fiat_amount',
+    'fiat_credit_type_id': 'coalesce(rated.fiat_credit_type_id, rated.credit_type_id) as fiat_credit_type_id',
+} %}
 
 alerted_customers as (
     select distinct customer_id from alerts
@@ -54,11 +59,11 @@ alerted_customers as (
     marts scans only the columns it needs -#}
 {%- set rated_event_parts -%}
     (-- only the customers someone watches: without alerts this reads nothing
-    select {% for column in rated_event_columns %}draft_rated_events.{{ column }}{{ ',' if not loop.last }}{% endfor %}
+    select {% for column in rated_event_columns %}{{ rated_event_expressions.get(column, 'rated.' ~ column) | replace('rated.', 'draft_rated_events.') }}{{ ',' if not loop.last }}{% endfor %}
     from {{ ref('fct_rated_events_draft') }} as draft_rated_events
     inner join alerted_customers on draft_rated_events.customer_id = alerted_customers.customer_id
     union all
-    select {% for column in rated_event_columns %}finalized_rated_events.{{ column }}{{ ',' if not loop.last }}{% endfor %}
+    select {% for column in rated_event_columns %}{{ rated_event_expressions.get(column, 'rated.' ~ column) | replace('rated.', 'finalized_rated_events.') }}{{ ',' if not loop.last }}{% endfor %}
     from {{ ref('fct_rated_events_finalized') }} as finalized_rated_events
     inner join alerted_customers on finalized_rated_events.customer_id = alerted_customers.customer_id
     ) as rated_event_parts
@@ -67,7 +72,7 @@ alerted_customers as (
 {%- set whole_columns = [
     'transaction_id', 'event_id', 'contract_id', 'invoice_id', 'billing_period_start',
     'billing_period_end', 'event_timestamp', 'received_at', 'product_id', 'component', 'tier_index',
-    'credit_type_id', 'status', 'finalized_at',
+    'credit_type_id', 'fiat_credit_type_id', 'status', 'finalized_at',
 ] %}
 
 {#- what a trigger reports of the rated event that fired it (the same on each of its parts) -#}
@@ -99,7 +104,8 @@ whole_rated_events as (
         rated_event_id as first_part_id,
         {% for column in whole_columns %}{{ column }},
         {% endfor %}quantity,
-        amount
+        amount,
+        fiat_amount
     from {{ rated_event_parts }}
     where rated_event_id = unsplit_rated_event_id
     union all
@@ -110,7 +116,8 @@ whole_rated_events as (
         min(rated_event_id) as first_part_id,
         {% for column in whole_columns %}min({{ column }}) as {{ column }},
         {% endfor %}sum(quantity) as quantity,
-        sum(amount) as amount
+        sum(amount) as amount,
+        sum(fiat_amount) as fiat_amount
     from {{ rated_event_parts }}
     where rated_event_id <> unsplit_rated_event_id
     group by unsplit_rated_event_id
@@ -138,13 +145,13 @@ period_ceilings as (
         contract_id,
         invoice_id,
         product_id,
-        credit_type_id,
-        sum(case when amount > 0 then amount else 0 end) as amount_ceiling,
+        fiat_credit_type_id,
+        sum(case when fiat_amount > 0 then fiat_amount else 0 end) as fiat_amount_ceiling,
         sum(
             case when component in ('USAGE', 'ROUNDING_ADJUSTMENT') and quantity > 0 then quantity else 0 end
         ) as quantity_ceiling
     from {{ rated_event_parts }}
-    group by contract_id, invoice_id, product_id, credit_type_id
+    group by contract_id, invoice_id, product_id, fiat_credit_type_id
 ),
 
 period_alert_ceilings as (
@@ -155,8 +162,8 @@ period_alert_ceilings as (
         sum(
             case
                 when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
-                    and period_ceilings.credit_type_id = period_alerts.fiat_credit_type_id
-                    then period_ceilings.amount_ceiling
+                    and period_ceilings.fiat_credit_type_id = period_alerts.fiat_credit_type_id
+                    then period_ceilings.fiat_amount_ceiling
                 when period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
                     and period_ceilings.product_id = period_alerts.product_id
                     then period_ceilings.quantity_ceiling
@@ -180,13 +187,13 @@ reachable_periods as (
 ),
 
 period_alert_rows as (
-    -- the rated events each alert adds up: fiat spend, or the product's quantity (USAGE and
-    -- rounding rows, as invoices count it)
+    -- the rated events each alert adds up: fiat spend (custom pricing units converted, so they
+    -- add up with cents), or the product's quantity (USAGE and rounding rows, as invoices count it)
     select
         period_alerts.alert_id,
         whole_rated_events.*,
         case
-            when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED' then whole_rated_events.amount
+            when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED' then whole_rated_events.fiat_amount
             else whole_rated_events.quantity
         end as value_change,
         case when period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED' then period_alerts.fiat_credit_type_id end
@@ -198,7 +205,7 @@ period_alert_rows as (
         and whole_rated_events.invoice_id = reachable_periods.invoice_id
     where (
         period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
-        and whole_rated_events.credit_type_id = period_alerts.fiat_credit_type_id
+        and whole_rated_events.fiat_credit_type_id = period_alerts.fiat_credit_type_id
     ) or (
         period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
         and whole_rated_events.product_id = period_alerts.product_id
@@ -323,13 +330,13 @@ low_balance_segments as (
         balances.balance_segment_id,
         balances.amount as segment_amount,
         alerts.threshold,
-        contracts.credit_type_id
+        -- a remaining amount is in its segment's credit type (a custom pricing unit or fiat)
+        balances.credit_type_id
     from alerts
     inner join balances
         on alerts.customer_id = balances.customer_id
         and (alerts.contract_id is null or alerts.contract_id = balances.contract_id)
         and (alerts.balance_id is null or alerts.balance_id = balances.balance_id)
-    inner join contracts on balances.contract_id = contracts.contract_id
     where alerts.alert_type = 'LOW_BALANCE'
 ),
 
