@@ -4,7 +4,9 @@
     every rated event, the invoice line items they roll into, and the invoices. scripts/trace.py
     compiles this macro and prints its rows as tables. The id is quoted as a string literal,
     never run as SQL. Decimals read as plain text without trailing zeros, timestamps as RFC 3339
-    UTC (trace_decimal_text, trace_timestamp_text). -#}
+    UTC (trace_decimal_text, trace_timestamp_text). Every amount names its credit type, and a
+    rated row's or line item's amount is followed by its fiat amount (rules 4.8), so a row
+    priced in a custom pricing unit reads as both. -#}
 {% macro trace_transaction(transaction_id) %}
 {%- set id_literal = "'" ~ (transaction_id | string | replace("'", "''")) ~ "'" -%}
 with
@@ -55,7 +57,9 @@ rated_rows as (
         status || ' ' || product_id || ' ' || component
         || coalesce(' tier ' || cast(tier_index as varchar), '')
         || ': ' || {{ trace_decimal_text('quantity') }} || ' x ' || {{ trace_decimal_text('unit_price') }}
-        || ' = ' || {{ trace_decimal_text('amount') }} || ' ' || coverage
+        || ' = ' || {{ trace_decimal_text('amount') }} || ' ' || credit_type_id
+        || ' (fiat ' || coalesce({{ trace_decimal_text('fiat_amount') }} || ' ' || fiat_credit_type_id, 'not recorded') || ')'
+        || ', ' || coverage
         || coalesce(' (' || balance_segment_id || ')', '') || ' on invoice ' || invoice_id as detail
     from rated
 ),
@@ -68,13 +72,19 @@ line_items as (
         lines.line_type || ' ' || coalesce(lines.product_id, '-')
         || coalesce(' balance ' || lines.balance_id, '')
         || coalesce(' quantity ' || {{ trace_decimal_text('lines.quantity') }}, '')
-        || ' amount ' || {{ trace_decimal_text('lines.amount') }} || ' on invoice ' || lines.invoice_id as detail
+        || ' amount ' || {{ trace_decimal_text('lines.amount') }} || ' ' || coalesce(lines.credit_type_id, invoices.credit_type_id)
+        || ' (fiat ' || {{ trace_decimal_text('coalesce(lines.fiat_amount, lines.amount)') }} || ' ' || invoices.credit_type_id || ')'
+        || ' on invoice ' || lines.invoice_id as detail
     from {{ ref('fct_invoice_line_items') }} as lines
+    inner join {{ ref('fct_invoices') }} as invoices on lines.invoice_id = invoices.invoice_id
     inner join rated
         on lines.invoice_id = rated.invoice_id
         and (
             (
+                -- the USAGE line of the rated row's credit type (lines recorded before credit
+                -- types existed were all in the rated rows' fiat type)
                 lines.line_type = 'USAGE' and lines.product_id = rated.product_id
+                and coalesce(lines.credit_type_id, rated.credit_type_id) = rated.credit_type_id
                 and cast(lines.pricing_group_values as varchar)
                 is not distinct from cast(rated.pricing_group_values as varchar)
             )
@@ -93,7 +103,7 @@ invoices as (
         invoices.status || coalesce(' finalized_at ' || {{ trace_timestamp_text('invoices.finalized_at') }}, '')
         || ', period ' || {{ trace_timestamp_text('invoices.billing_period_start') }} || ' to '
         || {{ trace_timestamp_text('invoices.billing_period_end') }} || ', total '
-        || {{ trace_decimal_text('invoices.total') }} as detail
+        || {{ trace_decimal_text('invoices.total') }} || ' ' || invoices.credit_type_id as detail
     from {{ ref('fct_invoices') }} as invoices
     where invoices.invoice_id in (select rated.invoice_id from rated)
 ),

@@ -19,6 +19,17 @@ Layout written under the destination DIR (Hive-style `dt=` folders, Parquet file
 column of the mart; `dt` is only in the folder name (read with `hive_partitioning = true` to get
 it back as a column).
 
+Amounts come in two units, named as Metronome's API names them. A rated event's `amount` (and
+`unit_price`) is in its `credit_type_id`, which may be a custom pricing unit (`GPU_CREDITS`);
+`fiat_amount` is that amount in the rate card's fiat type, `fiat_credit_type_id` (USD cents
+unless the card says otherwise). A line item has `credit_type_id`, `amount` in it and
+`fiat_amount` in its invoice's `credit_type_id`; an invoice's `total` is its lines' `fiat_amount`
+added up. So spend adds up over `fiat_amount` per `fiat_credit_type_id`, and a finalized
+invoice's rated events roll up to its total: the `fiat_amount` of its rated events that no
+credit or prepaid commit paid for, plus its postpaid true-ups. Rows finalized before fiat
+amounts existed are exported as recorded, with `fiat_amount` and `fiat_credit_type_id` null:
+they were all fiat, so their `amount` is their fiat amount.
+
 Why the unit of delivery is the invoice, not the dt folder
 -----------------------------------------------------------
 The warehouse appends finalized rows whole per invoice and never changes them afterwards, but a

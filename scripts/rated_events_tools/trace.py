@@ -4,12 +4,16 @@
 
 Prints the raw event(s) with that transaction_id (file and row), each copy's outcome (the copy
 a duplicate collapsed into, or the error code and detail), every rated event (product, tier,
-quantity, unit price, amount, coverage, balance segment), the invoice line items each rated
-event rolls into, and each invoice's status and finalized_at. The rows are those of the dbt
-macro `trace_transaction`, compiled by dbt (a few seconds the first time; kept while the
-project is unchanged) and run read-only against the warehouse, so this prints exactly what
-`dbt show --target published --inline "{{ trace_transaction('TRANSACTION_ID') }}"` shows; the
-transaction id is only ever a quoted string literal.
+quantity, unit price, amount in its credit type and its fiat amount, coverage, balance
+segment), the invoice line items each rated event rolls into (amount in the line's credit type
+and in fiat), and each invoice's status, finalized_at and total (in its fiat credit type).
+The rows are those of the dbt macro `trace_transaction`, compiled by dbt (a few seconds the
+first time; kept while the project is unchanged) and run read-only against the warehouse, so
+this prints exactly what
+
+    dbt show --target published --inline "{{ trace_transaction('TRANSACTION_ID') }}"
+
+shows; the transaction id is only ever a quoted string literal.
 
 `--db` defaults to $RATED_EVENTS_DB, else warehouse/rated_events.duckdb. Exit codes: 0 traced;
 1 no raw event has that transaction_id; 2 no warehouse, or another process (a running

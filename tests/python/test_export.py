@@ -533,3 +533,74 @@ def test_a_draft_snapshot_only_when_the_drafts_changed_or_asked_for(tiny):
         ("20260615T030000Z", 2),
         ("as-of", 2),
     ]
+
+
+# ---------------------------------------------------------------- custom pricing units
+@pytest.fixture(scope="module")
+def gpu_export(build_green, tmp_path_factory):
+    """Rules 7b's warehouse (GPU_CREDITS at 2.5 cents, January finalized), exported."""
+    from test_volume_and_credit_types import AS_OF as GPU_AS_OF
+    from test_volume_and_credit_types import SCENARIO as GPU_SCENARIO
+
+    run = build_green("export_7b", GPU_SCENARIO, GPU_AS_OF)
+    dest = tmp_path_factory.mktemp("export_7b") / "exports"
+    run_export(run.db_path, dest, "--draft-label", "7b")
+    return run, dest
+
+
+def exported(dest: Path, dataset: str) -> list[dict]:
+    files = [path for found in dataset_files(dest, dataset).values() for path in found]
+    rows, columns = read_parquet(files)
+    return [dict(zip([name for name, _ in columns], row, strict=True)) for row in rows]
+
+
+def test_rated_events_carry_both_amounts_and_their_credit_types(gpu_export):
+    _run, dest = gpu_export
+    rows = exported(dest, "rated_events")
+    _, columns = read_parquet([p for f in dataset_files(dest, "rated_events").values() for p in f])
+    names = [name for name, _ in columns]
+    amount = names.index("amount")
+    assert names[amount : amount + 4] == [
+        "amount",
+        "credit_type_id",
+        "fiat_amount",
+        "fiat_credit_type_id",
+    ]
+    assert dict(columns)["fiat_amount"] == "DECIMAL(38,12)"
+    # 7b: 2,100 GPU_CREDITS rated in January, worth 5,250 cents; every row converted at 2.5
+    assert {(row["credit_type_id"], row["fiat_credit_type_id"]) for row in rows} == {
+        ("GPU_CREDITS", "USD_CENTS")
+    }
+    assert sum(row["amount"] for row in rows) == Decimal(2100)
+    assert sum(row["fiat_amount"] for row in rows) == Decimal(5250)
+    assert all(row["fiat_amount"] == row["amount"] * Decimal("2.5") for row in rows)
+
+
+def test_exported_rated_events_roll_up_to_the_finalized_invoice_totals(gpu_export):
+    _run, dest = gpu_export
+    invoices = {row["invoice_id"]: row for row in exported(dest, "invoices")}
+    lines = exported(dest, "invoice_line_items")
+    billed: dict[str, Decimal] = {}
+    for row in exported(dest, "rated_events"):
+        if row["coverage"] not in ("CREDIT", "PREPAID_COMMIT"):
+            billed[row["invoice_id"]] = (
+                billed.get(row["invoice_id"], Decimal(0)) + row["fiat_amount"]
+            )
+    usage_invoices = {i for i, row in invoices.items() if row["invoice_type"] == "USAGE"}
+    assert billed and set(billed) <= usage_invoices
+    for invoice_id, amount in billed.items():
+        trueups = sum(
+            (
+                line["fiat_amount"]
+                for line in lines
+                if line["invoice_id"] == invoice_id and line["line_type"] == "POSTPAID_TRUEUP"
+            ),
+            Decimal(0),
+        )
+        assert abs(amount + trueups - invoices[invoice_id]["total"]) <= Decimal("0.000001")
+    # the one finalized usage invoice of 7b: 4,375 - 375 overage cents = 4,000
+    assert sorted(billed.values()) == [Decimal(4000)]
+    assert {(line["line_type"], line["credit_type_id"], line["fiat_amount"]) for line in lines} == {
+        ("USAGE", "GPU_CREDITS", Decimal(5250)),
+        ("CREDIT", "GPU_CREDITS", Decimal(-1250)),
+    }

@@ -11,6 +11,9 @@ Jan 5, no cluster, 1 unit: revenue 100, cost 50, margin 50.
 Jan 6, properties repeating `cluster` (b, then a): the last occurrence counts (a), 1 unit:
 revenue 100, cost 30, margin 70.
 Feb 2, cluster a, 1 unit: revenue 100, cost 40, margin 60.
+
+A second contract (its own build) prices a VOLUME product in a custom pricing unit
+(GPU_CREDITS): revenue, cost and margin are in fiat cents, and a re-price row costs nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
+import scenario as shared
 from scenario import event
 from test_balances import base, schedule
 
@@ -113,4 +117,106 @@ def test_each_event_gets_the_most_specific_cost(run):
         ("mg-b1", D(50), D(75)),
         ("mg-d1", D(30), D(30)),
         ("mg-n1", D(50), D(50)),
+    ]
+
+
+# ---------------------------------------------------------------- custom pricing units
+# Card mg2-card: USD_CENTS, GPU_CREDITS at 2.5 cents. mg2-gpu: VOLUME in GPU_CREDITS, hours up
+# to 10 at 4 credits, above at 2; mg2-api: 100 cents per unit. A credit of 8 GPU_CREDITS.
+# Unit costs are money (cents): 3 per GPU hour, 30 per API unit. January, cluster a:
+#   h1 6 h: USAGE 6 x 4 = 24 credits; the credit covers 8 (2 h), 16 overage (4 h, 40 cents)
+#   h2 6 h: total 12, tier 2: USAGE 6 x 2 = 12 (30 cents), USAGE_REPRICE 6 x (2 - 4) = -12
+#       (-30 cents): the 6 earlier hours re-priced, not used again, so they cost nothing more
+#   x1 2 units: 200 cents
+# mg2-gpu: revenue 40 + 30 - 30 = 40 cents, cost (2 + 4 + 6) h x 3 = 36, margin 4 (10 %).
+# mg2-api: revenue 200, cost 60, margin 140 (70 %).
+JAN1 = "2026-01-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def gpu_run(build_green):
+    s = shared.Scenario()
+    s.customers.append(shared.customer("mg2-cus"))
+    s.billable_metrics.append(
+        shared.metric("mg2-hours", event_types=["gpu"], aggregation="SUM", key="hours")
+    )
+    s.billable_metrics.append(
+        shared.metric("mg2-units", event_types=["api"], aggregation="SUM", key="units")
+    )
+    s.products.append(shared.product("mg2-gpu", "mg2-hours"))
+    s.products.append(shared.product("mg2-api", "mg2-units"))
+    s.rate_cards.append(
+        shared.rate_card("mg2-card", conversions=[shared.conversion("GPU_CREDITS", "2.5")])
+    )
+    s.rates.append(
+        shared.rate(
+            "mg2-card",
+            "mg2-gpu",
+            start=JAN1,
+            tiers=[{"size": 10, "price": 4}, {"price": 2}],
+            rate_type="VOLUME",
+            credit_type_id="GPU_CREDITS",
+        )
+    )
+    s.rates.append(shared.rate("mg2-card", "mg2-api", start=JAN1, price=100))
+    s.contracts.append(shared.contract("mg2", "mg2-cus", "mg2-card", start=JAN1))
+    s.credits.append(
+        shared.credit(
+            "mg2-credit",
+            "mg2",
+            "mg2-gpu",
+            [shared.schedule_item("mg2-credit-s", 8, JAN1, "2026-02-01T00:00:00Z")],
+            credit_type_id="GPU_CREDITS",
+        )
+    )
+    usage = [
+        ("mg2-h1", "gpu", "2026-01-03", {"hours": 6, "cluster": "a"}),
+        ("mg2-h2", "gpu", "2026-01-04", {"hours": 6, "cluster": "a"}),
+        ("mg2-x1", "api", "2026-01-05", {"units": 2, "cluster": "a"}),
+    ]
+    s.add_events(
+        [
+            event(tx, "mg2-cus", kind, f"{day}T00:00:00Z", props, f"{day}T00:00:05Z")
+            for tx, kind, day, props in usage
+        ]
+    )
+    costs = [
+        {**unit_cost({}, "3", JAN1, None), "product_id": "mg2-gpu"},
+        {**unit_cost({}, "30", JAN1, None), "product_id": "mg2-api"},
+    ]
+    unit_costs = "".join(json.dumps(cost) + "\n" for cost in costs)
+    return build_green("margin_gpu", s, AS_OF, extra_files={"unit_costs.jsonl": unit_costs})
+
+
+def test_margin_of_a_custom_pricing_unit_is_in_fiat(gpu_run):
+    rows = gpu_run.query(
+        """
+        select product_id, credit_type_id, revenue, cost, margin, margin_percent,
+            uncosted_revenue
+        from rpt_margin_by_dimension
+        where dimension_key = 'cluster' and dimension_value = 'a'
+        order by product_id
+        """
+    )
+    assert rows == [
+        ("mg2-api", "USD_CENTS", D(200), D(60), D(140), D(70), D(0)),
+        ("mg2-gpu", "USD_CENTS", D(40), D(36), D(4), D(10), D(0)),
+    ]
+
+
+def test_margin_revenue_is_the_billed_fiat(gpu_run):
+    # revenue (credits are free) is what the invoice bills for usage: its USAGE lines' fiat
+    # amounts less the credit's application line
+    ((revenue,),) = gpu_run.query(
+        "select sum(revenue) from rpt_margin_by_dimension where dimension_key = 'cluster'"
+    )
+    ((billed,),) = gpu_run.query(
+        "select sum(total) from fct_invoices where contract_id = 'mg2' and invoice_type = 'USAGE'"
+    )
+    assert revenue == billed == D(240)
+
+
+def test_fiat_margin_rows_name_their_fiat_type(run):
+    assert run.query("select distinct credit_type_id from rpt_margin_by_dimension") == [
+        ("USD_CENTS",)
     ]

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal as D
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -440,3 +441,92 @@ def test_names_money_and_outlook():
     covered = [(datetime(2026, 2, day), Decimal(70)) for day in range(5, 12)]
     assert outlook(segment, covered, as_of) == "At the current pace it runs out around 2026-02-16."
     assert outlook(segment, [], as_of) == "Not used in the last 7 days; it ends on 2026-03-01."
+
+
+# ------------------------------------------------------------------------- custom pricing units
+@pytest.fixture(scope="module")
+def gpu_statements(build_green, tmp_path_factory):
+    """Rules 7b's warehouse (usage and a credit in GPU_CREDITS at 2.5 cents; a cent contract
+    with a GPU_CREDITS credit that pays for nothing), its statements written."""
+    from test_volume_and_credit_types import AS_OF as GPU_AS_OF
+    from test_volume_and_credit_types import SCENARIO as GPU_SCENARIO
+
+    run = build_green("statement_7b", GPU_SCENARIO, GPU_AS_OF)
+    folder = tmp_path_factory.mktemp("statements_7b") / "out"
+    result = run_statement("--db", str(run.db_path), "--out", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return run, folder
+
+
+def test_lines_in_a_custom_type_show_both_amounts_and_the_total_is_fiat(gpu_statements):
+    run, folder = gpu_statements
+    page = tags(folder / "CUS2" / JANUARY)
+    expected = {
+        (line_type, credit_type, amount, fiat)
+        for line_type, credit_type, amount, fiat in run.query(
+            "select line_type, credit_type_id, amount, fiat_amount from fct_invoice_line_items"
+            " where contract_id = 'C2' and invoice_type = 'USAGE'"
+        )
+    }
+    shown_lines = {
+        (
+            line["data-line-type"],
+            line["data-credit-type"],
+            Decimal(line["data-amount"]),
+            Decimal(line["data-fiat-amount"]),
+        )
+        for line in page.having("line-item")
+    }
+    assert shown_lines == expected
+    assert {line[1] for line in shown_lines} == {"GPU_CREDITS"}
+    (total,) = page.having("invoice-total")
+    assert total["data-credit-type"] == "USD_CENTS"
+    assert Decimal(total["data-total"]) == sum(line[3] for line in shown_lines) == Decimal(4000)
+    text = (folder / "CUS2" / JANUARY).read_text(encoding="utf-8")
+    # each custom line as its credits and as dollars (2,100 credits x 2.5 cents = $52.50)
+    assert "2,100.00 GPU_CREDITS" in text and "$52.50" in text and "-$12.50" in text
+    assert "In US dollars" in text
+
+
+def test_breakdown_adds_up_per_credit_type_and_in_fiat(gpu_statements):
+    run, folder = gpu_statements
+    page = tags(folder / "CUS2" / JANUARY)
+    (row,) = page.having("breakdown-row")
+    assert row["data-credit-type"] == "GPU_CREDITS"
+    assert (Decimal(row["data-usage"]), Decimal(row["data-covered"])) == (D(2100), D(500))
+    (fiat_total,) = page.having("breakdown-fiat-total")
+    ((usage, covered, billed),) = run.query(
+        "select sum(fiat_amount) filter (where line_type = 'USAGE'),"
+        " -sum(fiat_amount) filter (where line_type in ('CREDIT', 'COMMIT')),"
+        " (select total from fct_invoices where contract_id = 'C2' and line_item_count > 0)"
+        " from fct_invoice_line_items where contract_id = 'C2'"
+    )
+    assert fiat_total["data-credit-type"] == "USD_CENTS"
+    assert Decimal(fiat_total["data-usage"]) == usage == D(5250)
+    assert Decimal(fiat_total["data-covered"]) == covered == D(1250)
+    assert Decimal(fiat_total["data-billed"]) == billed == D(4000)
+
+
+def test_balances_show_their_own_credit_type(gpu_statements):
+    run, folder = gpu_statements
+    remaining = dict(run.query("select balance_segment_id, remaining_amount from dim_balances"))
+    for customer, segment, text in (
+        ("CUS2", "CR2-S1", "0.00 GPU_CREDITS"),
+        ("CUS3", "CR3-S1", "100.00 GPU_CREDITS"),
+        ("CUS3", "K3-S1", "$0.05"),
+    ):
+        page = folder / customer / (JANUARY if customer == "CUS2" else FEBRUARY)
+        shown_balances = {
+            attrs["data-segment-id"]: Decimal(attrs["data-amount"])
+            for attrs in tags(page).having("balance-remaining")
+        }
+        assert shown_balances[segment] == remaining[segment]
+        assert f"<strong>{text}</strong>" in page.read_text(encoding="utf-8")
+
+
+def test_a_fiat_only_invoice_has_no_conversion_column(gpu_statements):
+    _run, folder = gpu_statements
+    page = folder / "CUS3" / FEBRUARY
+    assert not tags(page).having("line-fiat-amount")
+    assert not tags(page).having("breakdown-fiat-total")
+    assert "In US dollars" not in page.read_text(encoding="utf-8")

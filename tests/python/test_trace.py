@@ -58,27 +58,67 @@ def details(rows: list[tuple], section: str) -> list[str]:
 
 def test_trace_of_spec_section_7_e2(warehouse):
     rows, printed = traced(warehouse, "k7-e2")
-    # product, component, tier, quantity x unit price = amount, coverage, segment (rules 7)
+    # product, component, tier, quantity x unit price = amount in its credit type (fiat
+    # amount: the same in cents), coverage, segment (rules 7)
     assert details(rows, "rated event") == [
-        "FINALIZED k7-p USAGE tier 1: 2.5 x 200 = 500 OVERAGE",
-        "FINALIZED k7-p USAGE tier 1: 3.5 x 200 = 700 PREPAID_COMMIT (K1-jan)",
-        "FINALIZED k7-p USAGE tier 2: 2 x 100 = 200 OVERAGE",
+        "FINALIZED k7-p USAGE tier 1: 2.5 x 200 = 500 USD_CENTS (fiat 500 USD_CENTS), OVERAGE",
+        "FINALIZED k7-p USAGE tier 1: 3.5 x 200 = 700 USD_CENTS (fiat 700 USD_CENTS), "
+        "PREPAID_COMMIT (K1-jan)",
+        "FINALIZED k7-p USAGE tier 2: 2 x 100 = 200 USD_CENTS (fiat 200 USD_CENTS), OVERAGE",
     ]
     # the USAGE line of January (e1 + e2 + e3: 15 units, 800 + 1,400 + 300) and K1's COMMIT
     # application line (-1,500), all on the one invoice the rated events name
     assert details(rows, "invoice line item") == [
-        "COMMIT k7-p balance K1 amount -1500",
-        "USAGE k7-p quantity 15 amount 2500",
+        "COMMIT k7-p balance K1 amount -1500 USD_CENTS (fiat -1500 USD_CENTS)",
+        "USAGE k7-p quantity 15 amount 2500 USD_CENTS (fiat 2500 USD_CENTS)",
     ]
     [invoice] = [row for row in rows if row[1] == "invoice"]
     on_invoices = {row[3].split(" on invoice ")[1] for row in rows if row[1] == "rated event"}
     assert on_invoices == {invoice[2]}
     assert invoice[3] == (
         "FINALIZED finalized_at 2026-02-02T00:00:00Z, period 2026-01-01T00:00:00Z to "
-        "2026-02-01T00:00:00Z, total 1000"
+        "2026-02-01T00:00:00Z, total 1000 USD_CENTS"
     )
     assert "outcomes (1)" in printed and "RATED" in printed
     assert "rated events (3)" in printed and "invoice line items (2)" in printed
+
+
+@pytest.fixture(scope="module")
+def gpu_warehouse(build_green):
+    """Rules 7b: VOLUME rates in GPU_CREDITS (2.5 cents each), a GPU_CREDITS credit."""
+    from test_volume_and_credit_types import AS_OF as GPU_AS_OF
+    from test_volume_and_credit_types import SCENARIO as GPU_SCENARIO
+
+    return build_green("trace_7b", GPU_SCENARIO, GPU_AS_OF)
+
+
+def test_trace_of_spec_section_7b_g2_shows_credits_and_fiat(gpu_warehouse):
+    rows, printed = traced(gpu_warehouse, "g2")
+    # 5 -> 15 hours, tier 2: USAGE 10 x 30 credits (750 cents) and the re-price of the 5
+    # earlier hours, 5 x -10 (-125 cents), both paid by CR2 (rules 7b)
+    assert details(rows, "rated event") == [
+        "FINALIZED P_GPU USAGE tier 2: 10 x 30 = 300 GPU_CREDITS (fiat 750 USD_CENTS), "
+        "CREDIT (CR2-S1)",
+        "FINALIZED P_GPU USAGE_REPRICE tier 2: 5 x -10 = -50 GPU_CREDITS "
+        "(fiat -125 USD_CENTS), CREDIT (CR2-S1)",
+    ]
+    # the GPU_CREDITS USAGE line (V(105) = 2,100 credits, 5,250 cents) and CR2's application
+    assert details(rows, "invoice line item") == [
+        "CREDIT P_GPU balance CR2 amount -500 GPU_CREDITS (fiat -1250 USD_CENTS)",
+        "USAGE P_GPU quantity 105 amount 2100 GPU_CREDITS (fiat 5250 USD_CENTS)",
+    ]
+    [invoice] = [row for row in rows if row[1] == "invoice"]
+    assert invoice[3].endswith(", total 4000 USD_CENTS")  # 5,250 - 1,250 cents
+    assert "rated events (2)" in printed and "invoice line items (2)" in printed
+
+
+def test_trace_of_a_cent_row_shows_no_gpu_line(gpu_warehouse):
+    # C3 has a GPU_CREDITS credit beside its cent rate: v1's lines are its cent lines only
+    rows, _ = traced(gpu_warehouse, "v1")
+    assert details(rows, "invoice line item") == [
+        "COMMIT P_VOL balance K3 amount -40 USD_CENTS (fiat -40 USD_CENTS)",
+        "USAGE P_VOL quantity 10 amount 40 USD_CENTS (fiat 40 USD_CENTS)",
+    ]
 
 
 def test_trace_of_a_duplicate(warehouse):

@@ -15,6 +15,13 @@ the current daily pace); the alerts that fired in the period (fct_alert_triggers
 not billed (the customer's errored events in the lookback window, by error code, with
 transaction ids to look up).
 
+Money is shown in the unit it is priced in and in fiat. An invoice line in a custom pricing unit
+(`GPU_CREDITS`) shows its amount in that unit and, in a column of its own, in the invoice's fiat
+type (its `fiat_amount`), which adds up to the invoice total. The breakdown adds up per credit
+type; when usage was priced in another type than fiat, a last row gives usage, what commits and
+credits paid and what was billed in fiat (the lines' fiat amounts; billed is the invoices'
+total). Commits and credits show their amounts in their own credit type.
+
 Pages need no network: CSS and SVG charts (matplotlib) are inline, templates are Jinja2 files
 in rated_events_tools/statement/templates. The output folder holds `index.html` (every
 customer) and one folder per customer, `OUT/<customer_id>/`, with its own `index.html`: hand

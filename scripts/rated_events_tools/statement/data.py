@@ -73,6 +73,9 @@ class Page:
     breakdown: list[BreakdownRow] = field(default_factory=list)
     breakdown_extra: list[BreakdownRow] = field(default_factory=list)
     totals: dict[str, dict] = field(default_factory=dict)
+    # the invoices' usage, what balances paid and what was billed, all in fiat (from the lines'
+    # fiat_amount): one total however many credit types the usage was priced in
+    fiat_totals: dict[str, Decimal] = field(default_factory=dict)
     balances: list[Balance] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
@@ -226,7 +229,9 @@ def load(connection: duckdb.DuckDBPyConnection, selection: Selection, rollups: d
     lines = selected(
         connection,
         "select invoice_id, line_type, product_id, cast(pricing_group_values as varchar) as "
-        "pricing_group_values, balance_id, quantity, amount, credit_type_id "
+        "pricing_group_values, balance_id, quantity, amount, credit_type_id, "
+        # lines recorded before fiat amounts existed were all fiat
+        "coalesce(fiat_amount, amount) as fiat_amount "
         "from fct_invoice_line_items where {where} order by invoice_id, "
         "case line_type when 'USAGE' then 1 when 'POSTPAID_TRUEUP' then 3 "
         "when 'COMMIT_PURCHASE' then 4 else 2 end, product_id, pricing_group_values, balance_id",
@@ -350,6 +355,7 @@ def build_pages(data: dict, selection: Selection) -> list[Page]:
         daily_rows = [row for i in invoice_ids for row in daily_by_invoice.get(i, [])]
         event_rows = [row for i in invoice_ids for row in events_by_invoice.get(i, [])]
         fill_spend(page, spend_rows, daily_rows, event_rows, selection, trueup_lines(page))
+        page.fiat_totals = fiat_totals(page)
         page.alerts = [row for i in invoice_ids for row in alerts_by_invoice.get(i, [])]
         page.balance_names = {
             line["balance_id"]: balance_names.get(line["balance_id"]) or line["balance_id"]
@@ -399,6 +405,22 @@ def trueup_lines(page: Page) -> list[dict]:
         for line in lines
         if line["line_type"] == "POSTPAID_TRUEUP"
     ]
+
+
+def fiat_totals(page: Page) -> dict[str, Decimal]:
+    """Usage, what commits and credits paid, true-ups and what was billed, in the invoices'
+    fiat type: the lines' `fiat_amount` added up, so `billed` is the invoices' total."""
+    totals = {"usage": ZERO, "covered": ZERO, "trueup": ZERO}
+    for lines in page.lines.values():
+        for line in lines:
+            if line["line_type"] == "USAGE":
+                totals["usage"] += line["fiat_amount"]
+            elif line["line_type"] in ("CREDIT", "COMMIT"):
+                totals["covered"] -= line["fiat_amount"]
+            elif line["line_type"] == "POSTPAID_TRUEUP":
+                totals["trueup"] += line["fiat_amount"]
+    totals["billed"] = sum((invoice["total"] for invoice in page.invoices), ZERO)
+    return totals
 
 
 def fill_spend(

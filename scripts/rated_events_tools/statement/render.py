@@ -68,6 +68,11 @@ def money(amount: Decimal | None, credit_type_id: str) -> str:
     return f"{rounded:,.2f} {credit_type_id}"
 
 
+def credit_type_name(credit_type_id: str) -> str:
+    """A credit type as people read it: `US dollars` for USD cents, else its id."""
+    return "US dollars" if credit_type_id == "USD_CENTS" else credit_type_id
+
+
 def chart_unit(credit_type_id: str) -> tuple[Decimal, str]:
     return (Decimal(100), "USD") if credit_type_id == "USD_CENTS" else (Decimal(1), credit_type_id)
 
@@ -115,6 +120,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         money=money,
+        credit_type_name=credit_type_name,
         quantity=quantity,
         when=when,
         group_values=group_values,
@@ -158,7 +164,12 @@ def page_context(
         {
             "view": balance,
             # a segment untouched in the period is a flat line: said in words, not drawn
-            "chart": charts.burn_down_chart(balance.chart_points, balance.segment["amount"], unit)
+            # in the segment's own credit type (a GPU_CREDITS credit burns down in credits)
+            "chart": charts.burn_down_chart(
+                balance.chart_points,
+                balance.segment["amount"],
+                chart_unit(balance.segment["credit_type_id"]),
+            )
             if len(balance.chart_points) > 1 and balance.used_in_period != 0
             else None,
         }
