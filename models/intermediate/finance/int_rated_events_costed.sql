@@ -1,8 +1,9 @@
 -- One row per rated event a unit cost applies to (margin reports; never billing): the cost of
--- its quantity. A unit cost applies when it is for the rated event's product, its window holds
--- the event's timestamp, and every key of its dimension_values equals the event's property
--- (compared as text by rules 8); of several, the most specific (most keys) wins, then the
--- earliest line of unit_costs.jsonl.
+-- the units it adds, in the rate card's fiat type (USAGE_REPRICE and ROUNDING_REPRICE rows add
+-- none, so they cost 0). A unit cost applies when it is for the rated event's product, its
+-- window holds the event's timestamp, and every key of its dimension_values equals the event's
+-- property (compared as text by rules 8); of several, the most specific (most keys) wins, then
+-- the earliest line of unit_costs.jsonl.
 -- Incremental, so a daily run costs only what it rates (docs block `daily_refresh`): a
 -- finalized rated event never changes, so its cost stands until unit_costs.jsonl changes. The
 -- pre-hook deletes the draft rows (and every row when the unit costs changed); this model
@@ -86,7 +87,12 @@ costed_rated_events as (
     select
         rated_events.rated_event_id,
         rated_events.event_timestamp,
-        rated_events.quantity,
+        -- the units the row adds: a VOLUME re-price row's quantity names units an earlier row
+        -- already brought, so it costs nothing
+        case
+            when rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then rated_events.quantity
+            else cast(0 as decimal(38, 12))
+        end as added_quantity,
         rated_events.status,
         rated_events.properties,
         coalesce({{ has_duplicate_json_keys('rated_events.properties') }}, false) as has_duplicate_keys,
@@ -103,7 +109,7 @@ property_json_values as (
     select
         costed_rated_events.rated_event_id,
         costed_rated_events.event_timestamp,
-        costed_rated_events.quantity,
+        costed_rated_events.added_quantity,
         costed_rated_events.status,
         costed_rated_events.unit_costs,
         {{ list_transform(
@@ -120,7 +126,7 @@ with_property_values as (
     select
         rated_event_id,
         event_timestamp,
-        quantity,
+        added_quantity,
         status,
         unit_costs,
         {{ list_transform('property_json_values', 'json_value -> ' ~ json_value_text('json_value')) }}
@@ -133,7 +139,7 @@ chosen as (
     -- (a missing key or JSON null never equals)
     select
         rated_event_id,
-        quantity,
+        added_quantity,
         status,
         {{ first_applicable(
             'unit_costs', 'unit_cost', 'event_timestamp',
@@ -146,7 +152,7 @@ chosen as (
 applied as (
     select
         rated_event_id,
-        quantity,
+        added_quantity,
         status,
         -- struct fields: the alias names the column the same on every engine
         unit_cost.unit_cost_id as unit_cost_id,  -- noqa: AL09
@@ -160,7 +166,7 @@ final as (
         rated_event_id,
         unit_cost_id,
         cost_per_unit,
-        {{ decimal_multiply('quantity', 'cost_per_unit') }} as cost,
+        {{ decimal_multiply('added_quantity', 'cost_per_unit') }} as cost,
         status,
         {{ unit_costs_hash_sql() }} as unit_costs_hash
     from applied
