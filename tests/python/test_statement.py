@@ -530,3 +530,228 @@ def test_a_fiat_only_invoice_has_no_conversion_column(gpu_statements):
     assert not tags(page).having("line-fiat-amount")
     assert not tags(page).having("breakdown-fiat-total")
     assert "In US dollars" not in page.read_text(encoding="utf-8")
+
+
+def spend_per_day(page: Path) -> dict[str, Decimal]:
+    """The daily chart's bars as the page states them exactly: {day: that day's spend}."""
+    (chart,) = [a for _, a in tags(page).tags if "data-spend-per-day" in a]
+    pairs = (item.split("=") for item in chart["data-spend-per-day"].split())
+    return {day: Decimal(amount) for day, amount in pairs}
+
+
+def test_daily_chart_draws_custom_units_at_their_fiat_value(gpu_statements):
+    """CUS2's January is all GPU_CREDITS: each day's bar is that day's rated rows' fiat amounts
+    as rules 7b works them out by hand (g1 500; g2 750 - 125; g3 125 + 4,375 - 375), and the
+    bars add up to the USAGE line's fiat amount (5,250 cents)."""
+    from test_volume_and_credit_types import RATED_ROWS
+
+    expected = {
+        f"2026-01-0{day}": sum((row[5] for row in RATED_ROWS[tx]), D(0))
+        for tx, day in (("g1", 5), ("g2", 6), ("g3", 7))
+    }
+    assert expected == {"2026-01-05": D(500), "2026-01-06": D(625), "2026-01-07": D(4125)}
+    page = gpu_statements[1] / "CUS2" / JANUARY
+    assert spend_per_day(page) == expected
+    assert sum(expected.values()) == D(5250)
+    text = page.read_text(encoding="utf-8")
+    assert text.count('<g id="day-') == 3
+    assert "Usage priced in GPU_CREDITS is drawn at its value in US dollars" in text
+
+
+def test_breakdown_rows_show_their_fiat_value(gpu_statements):
+    """The GPU_CREDITS row keeps its credits and adds their value at 2.5 cents each: 2,100
+    credits = $52.50 used, 500 = $12.50 paid by the credit, 1,600 = $40.00 billed."""
+    _run, folder = gpu_statements
+    (row,) = tags(folder / "CUS2" / JANUARY).having("breakdown-row")
+    assert (row["data-usage"], row["data-covered"], row["data-billed"]) == ("2100", "500", "1600")
+    fiat = (row["data-fiat-usage"], row["data-fiat-covered"], row["data-fiat-billed"])
+    assert tuple(map(Decimal, fiat)) == (D(5250), D(1250), D(4000))
+    text = (folder / "CUS2" / JANUARY).read_text(encoding="utf-8")
+    assert '<span class="muted in-fiat">$52.50</span>' in text
+    assert '<span class="muted in-fiat">-$12.50</span>' in text
+    assert '<span class="muted in-fiat">$40.00</span>' in text
+
+
+# ------------------------------------------------------------------------- end customers, mixed
+MIXED = "c_mixed"
+MIXED_AS_OF = "2026-02-10T00:00:00Z"  # January finalized (Feb 1 + 24 h grace)
+
+
+def mixed_units() -> tuple:
+    """Hooli, on a card in cents with GPU_CREDITS at 2.5 cents: units at 1 cent, GPU hours on
+    rules 7b's VOLUME ladder in GPU_CREDITS (10 at 40, 90 at 30, then 20), a GPU_CREDITS credit
+    of 200 for January. By hand, in cents:
+    - h1 Jan 3, acme: 100 units = 100.
+    - h2 Jan 5, acme: 5 hours, tier 1: 200 credits = 500; the credit pays for all of it.
+    - h3 Jan 6, globex: 5 -> 15 hours, tier 2: USAGE 10 x 30 = 300 credits (750) and
+      USAGE_REPRICE 5 x (30 - 40) = -50 (-125): 250 credits = 625; the credit is used up.
+    - h4 Jan 6, no end customer: 50 units = 50.
+    acme 600 (500 paid by the credit), globex 625; per day 100, 500, 675; the invoice total
+    150 + 1,125 - 500 = 775."""
+    import scenario as shared
+    from customer_spend import JAN, at, use
+    from scenario import Scenario, event
+
+    s = Scenario(
+        customers=[shared.customer(MIXED, name="Hooli")],
+        contracts=[shared.contract("k_mixed", MIXED, "rc_mixed", start=JAN)],
+        rate_cards=[
+            shared.rate_card(
+                "rc_mixed",
+                name="GPU credits",
+                conversions=[shared.conversion("GPU_CREDITS", "2.5")],
+            )
+        ],
+        rates=[
+            shared.rate("rc_mixed", "p_units", start=JAN, price=1),
+            shared.rate(
+                "rc_mixed",
+                "p_gpu",
+                start=JAN,
+                tiers=[{"size": 10, "price": 40}, {"size": 90, "price": 30}, {"price": 20}],
+                rate_type="VOLUME",
+                credit_type_id="GPU_CREDITS",
+            ),
+        ],
+        credits=[
+            shared.credit(
+                "cr_mixed",
+                "k_mixed",
+                "p_credit",
+                [shared.schedule_item("cr_mixed_jan", 200, JAN, "2026-02-01T00:00:00Z")],
+                credit_type_id="GPU_CREDITS",
+            )
+        ],
+    )
+
+    def gpu(tx: str, day: str, hours: int, end_customer: str) -> dict:
+        props = {"gpu_seconds": hours * 3600, "end_customer": end_customer}
+        return event(tx, MIXED, "gpu", at(day, 10), props, at(day, 10))
+
+    s.add_events(
+        [
+            use("h1", MIXED, "01-03", 100, end_customer="acme"),
+            gpu("h2", "01-05", 5, "acme"),
+            gpu("h3", "01-06", 10, "globex"),
+            use("h4", MIXED, "01-06", 50),
+        ]
+    )
+    return s, []
+
+
+@pytest.fixture(scope="module")
+def mixed_statements(build_green, tmp_path_factory):
+    from customer_spend import customer_spend_scenario
+
+    scenario, _alerts = customer_spend_scenario((mixed_units,))
+    run = build_green("statement_mixed", scenario, MIXED_AS_OF)
+    folder = tmp_path_factory.mktemp("statements_mixed") / "out"
+    result = run_statement(
+        "--db", str(run.db_path), "--out", str(folder), "--customer", MIXED,
+        "--by", "product_id", "--end-customer-key", "end_customer",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return run, folder / MIXED
+
+
+def test_mixed_units_in_the_daily_chart_and_the_invoice(mixed_statements):
+    run, folder = mixed_statements
+    page = folder / JANUARY
+    assert spend_per_day(page) == {
+        "2026-01-03": D(100),
+        "2026-01-05": D(500),
+        "2026-01-06": D(675),
+    }
+    (total,) = tags(page).having("invoice-total")
+    assert Decimal(total["data-total"]) == D(775)
+    # the breakdown by product: the GPU row in its credits and in cents
+    rows = {
+        row["data-credit-type"]: (Decimal(row["data-usage"]), Decimal(row["data-fiat-usage"]))
+        for row in tags(page).having("breakdown-row")
+    }
+    assert rows == {"USD_CENTS": (D(150), D(150)), "GPU_CREDITS": (D(450), D(1125))}
+    text = page.read_text(encoding="utf-8")
+    assert "450.00 GPU_CREDITS" in text and '<span class="muted in-fiat">$11.25</span>' in text
+    (fiat_total,) = tags(page).having("breakdown-fiat-total")
+    assert (Decimal(fiat_total["data-usage"]), Decimal(fiat_total["data-billed"])) == (
+        D(1275),
+        D(775),
+    )
+
+
+def test_end_customer_totals_count_custom_units_at_their_fiat_value(mixed_statements):
+    _run, folder = mixed_statements
+    shown_rows = {
+        row["data-end-customer"]: Decimal(row["data-usage"])
+        for row in tags(folder / JANUARY).having("end-customer-row")
+    }
+    assert shown_rows == {"acme": D(600), "globex": D(625)}
+    expected = {
+        # (usage, paid by the credit, the GPU credits in it, its days)
+        "acme": (D(600), D(500), D(200), {"2026-01-03": D(100), "2026-01-05": D(500)}),
+        "globex": (D(625), D(0), D(250), {"2026-01-06": D(625)}),
+    }
+    for value, (usage, covered, credits, days) in expected.items():
+        page = folder / "end-customers" / value / JANUARY
+        (total,) = tags(page).having("end-customer-total")
+        assert total["data-credit-type"] == "USD_CENTS"
+        assert (Decimal(total["data-usage"]), Decimal(total["data-covered"])) == (usage, covered)
+        (typed,) = tags(page).having("end-customer-credit-type")
+        assert typed["data-credit-type"] == "GPU_CREDITS"
+        assert Decimal(typed["data-usage"]) == credits
+        assert Decimal(typed["data-fiat-usage"]) == credits * D("2.5")
+        assert spend_per_day(page) == days
+        (fiat_total,) = tags(page).having("breakdown-fiat-total")
+        assert Decimal(fiat_total["data-usage"]) == usage
+        index = (folder / "end-customers" / value / "index.html").read_text(encoding="utf-8")
+        assert f"${usage / 100:,.2f}" in index
+    text = (folder / "end-customers" / "acme" / JANUARY).read_text(encoding="utf-8")
+    assert "<strong>$6.00</strong> of usage in this period, of which $5.00 paid by" in text
+
+
+# ------------------------------------------------------------------------- fiat only: as before
+def test_fiat_only_pages_add_up_amounts_as_before(out, run):
+    """The customer_spend scenario is all cents: the chart's days, the end customers' totals and
+    the breakdown read the rated events' `amount` as they did before fiat amounts, and no page
+    shows a conversion."""
+    january = out / STATEMENT_CUSTOMER / JANUARY
+    ((invoice_id,),) = run.query(
+        "select invoice_id from fct_invoices where customer_id = ? and invoice_type = 'USAGE' "
+        "and billing_period_start = '2026-01-01'",
+        [STATEMENT_CUSTOMER],
+    )
+    rated = """
+        select * from fct_rated_events_draft
+        union all
+        select * from fct_rated_events_finalized
+    """
+    days = {
+        day.isoformat(): amount
+        for day, amount in run.query(
+            f"select cast(event_timestamp as date), sum(amount) from ({rated}) "
+            "where invoice_id = ? group by all having sum(amount) <> 0",
+            [invoice_id],
+        )
+    }
+    assert {d: a for d, a in spend_per_day(january).items() if a != 0} == days
+    end_customers = dict(
+        run.query(
+            "select json_extract_string(properties, '$.end_customer'), sum(amount) "
+            f"from ({rated}) where invoice_id = ? "
+            "and json_extract_string(properties, '$.end_customer') is not null group by all",
+            [invoice_id],
+        )
+    )
+    shown_rows = {
+        row["data-end-customer"]: Decimal(row["data-usage"])
+        for row in tags(january).having("end-customer-row")
+    }
+    assert shown_rows == end_customers and len(end_customers) == 3
+    for page in statement_pages(out):
+        parsed = tags(page)
+        for row in parsed.having("breakdown-row"):
+            assert row["data-credit-type"] == "USD_CENTS"
+            assert row["data-fiat-usage"] == row["data-usage"]
+            assert row["data-fiat-billed"] == row["data-billed"]
+        assert not parsed.having("in-fiat") and not parsed.having("end-customer-credit-type")
+        assert not parsed.having("breakdown-fiat-total")

@@ -18,9 +18,11 @@ transaction ids to look up).
 Money is shown in the unit it is priced in and in fiat. An invoice line in a custom pricing unit
 (`GPU_CREDITS`) shows its amount in that unit and, in a column of its own, in the invoice's fiat
 type (its `fiat_amount`), which adds up to the invoice total. The breakdown adds up per credit
-type; when usage was priced in another type than fiat, a last row gives usage, what commits and
-credits paid and what was billed in fiat (the lines' fiat amounts; billed is the invoices'
-total). Commits and credits show their amounts in their own credit type.
+type, an amount in a custom unit with its fiat value beneath; when usage was priced in another
+type than fiat, a last row gives usage, what commits and credits paid and what was billed in
+fiat (the lines' fiat amounts; billed is the invoices' total). The spend per day and the end
+customers' totals are in the invoice's fiat type, custom units at their fiat value (the
+rollup's `fiat_amount`). Commits and credits show their amounts in their own credit type.
 
 Pages need no network: CSS and SVG charts (matplotlib) are inline, templates are Jinja2 files
 in rated_events_tools/statement/templates. The output folder holds `index.html` (every
@@ -234,10 +236,9 @@ def write_indexes(out: Path, pages: list[Page], loaded: dict) -> None:
                         "cells": [
                             f"{render.when(page.period_start)} – {render.when(page.period_end)}",
                             page.status.title(),
-                            ", ".join(
-                                render.money(total["usage"], credit)
-                                for credit, total in page.totals.items()
-                            ),
+                            render.money(page.fiat_totals["usage"], page.fiat_credit_type_id)
+                            if page.totals
+                            else "",
                         ],
                     }
                     for page in reversed(folder_pages)

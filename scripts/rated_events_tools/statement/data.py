@@ -6,6 +6,11 @@ Spend (the breakdown, the daily chart, what each balance covered per day) comes 
 macro `spend_rollup`, compiled by dbt and run read-only, so a statement adds up spend exactly as
 the rollups do; invoices, balances, alert triggers and errored events are read from their marts
 as they stand. Money stays `Decimal`; only the charts turn it into floats, to draw.
+
+Spend in a custom pricing unit (GPU_CREDITS) counts at its fiat value wherever a page adds
+different credit types up: the daily chart, the end customers' totals and every breakdown row's
+fiat columns read the rollup's `fiat_amount` (in the invoice's fiat type); a breakdown row keeps
+its `amount` in its own credit type beside it. For usage priced in fiat the two are equal.
 """
 
 from __future__ import annotations
@@ -45,6 +50,10 @@ class BreakdownRow:
     covered: Decimal
     billed: Decimal
     share: str = ""  # percent of the credit type's usage, rounded so the column adds up to 100
+    # the same in the page's fiat type (the rated events' fiat_amount): equal for a fiat row
+    fiat_usage: Decimal = ZERO
+    fiat_covered: Decimal = ZERO
+    fiat_billed: Decimal = ZERO
 
 
 @dataclass
@@ -68,20 +77,22 @@ class Page:
     invoices: list[dict] = field(default_factory=list)
     lines: dict[str, list[dict]] = field(default_factory=dict)
     scheduled: list[dict] = field(default_factory=list)
-    daily: dict = field(default_factory=dict)  # {(day, product_id): amount} in the fiat type
+    # {(day, product_id): fiat amount}: all usage, custom pricing units at their fiat value
+    daily: dict = field(default_factory=dict)
     other_credit_types: list[str] = field(default_factory=list)
     breakdown: list[BreakdownRow] = field(default_factory=list)
     breakdown_extra: list[BreakdownRow] = field(default_factory=list)
     totals: dict[str, dict] = field(default_factory=dict)
-    # the invoices' usage, what balances paid and what was billed, all in fiat (from the lines'
-    # fiat_amount): one total however many credit types the usage was priced in
+    # usage, what balances paid and what was billed, all in fiat: one total however many credit
+    # types the usage was priced in (a customer's page: its invoices' lines' fiat_amount; an end
+    # customer's: the rollup's fiat_amount of its rated events)
     fiat_totals: dict[str, Decimal] = field(default_factory=dict)
     balances: list[Balance] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     balance_names: dict[str, str] = field(default_factory=dict)  # of the invoice's lines
     end_customer: str | None = None
-    end_customers: list[tuple[str, Decimal]] = field(default_factory=list)
+    end_customers: list[tuple[str, Decimal]] = field(default_factory=list)  # fiat usage each
     rated_event_count: int = 0
     usage_event_count: int = 0
 
@@ -426,25 +437,39 @@ def fiat_totals(page: Page) -> dict[str, Decimal]:
 def fill_spend(
     page: Page, spend_rows, daily_rows, event_rows, selection: Selection, trueups=()
 ) -> None:
-    """The breakdown (by the --by keys, per credit type), its totals, the daily spend and how
-    many usage events it holds."""
+    """The breakdown (by the --by keys, per credit type, each row also in fiat), its totals, the
+    daily spend in fiat and how many usage events it holds."""
+    fiat = page.fiat_credit_type_id
     page.usage_event_count = sum(row["usage_event_count"] for row in event_rows)
     groups: dict[tuple, dict] = {}
     for row in spend_rows:
         values = tuple(row[f"by_{index}"] for index in range(len(selection.by)))
         key = (values, row["credit_type_id"])
-        group = groups.setdefault(key, {"usage": ZERO, "covered": ZERO})
+        group = groups.setdefault(
+            key, {"usage": ZERO, "covered": ZERO, "fiat_usage": ZERO, "fiat_covered": ZERO}
+        )
         group["usage"] += row["amount"]
+        group["fiat_usage"] += row_fiat_amount(row, fiat)
         if row["coverage"] in COVERED_BY_BALANCE:
             group["covered"] += row["amount"]
+            group["fiat_covered"] += row_fiat_amount(row, fiat)
         page.rated_event_count += row["rated_event_count"]
     rows = [
-        BreakdownRow(values, credit_type, g["usage"], g["covered"], g["usage"] - g["covered"])
+        BreakdownRow(
+            values,
+            credit_type,
+            g["usage"],
+            g["covered"],
+            g["usage"] - g["covered"],
+            fiat_usage=g["fiat_usage"],
+            fiat_covered=g["fiat_covered"],
+            fiat_billed=g["fiat_usage"] - g["fiat_covered"],
+        )
         for (values, credit_type), g in groups.items()
     ]
     rows.sort(
         key=lambda row: (
-            row.credit_type_id != page.fiat_credit_type_id,
+            row.credit_type_id != fiat,
             row.credit_type_id,
             -row.usage,
             [str(v) for v in row.values],
@@ -452,31 +477,56 @@ def fill_spend(
     )
     page.breakdown = collapse_tail(rows, len(selection.by))
     extra = defaultdict(lambda: ZERO)
+    extra_fiat = defaultdict(lambda: ZERO)
     for line in trueups:
         extra[line["credit_type_id"]] += line["amount"]
+        extra_fiat[line["credit_type_id"]] += line["fiat_amount"]
     page.breakdown_extra = [
-        BreakdownRow(("postpaid true-up",), credit_type, ZERO, ZERO, amount)
+        BreakdownRow(
+            ("postpaid true-up",),
+            credit_type,
+            ZERO,
+            ZERO,
+            amount,
+            fiat_billed=extra_fiat[credit_type],
+        )
         for credit_type, amount in sorted(extra.items())
     ]
     totals: dict[str, dict] = {}
     for row in [*page.breakdown, *page.breakdown_extra]:
-        total = totals.setdefault(
-            row.credit_type_id, {"usage": ZERO, "covered": ZERO, "billed": ZERO}
-        )
-        total["usage"] += row.usage
-        total["covered"] += row.covered
-        total["billed"] += row.billed
+        total = totals.setdefault(row.credit_type_id, dict.fromkeys(TOTAL_COLUMNS, ZERO))
+        for column in TOTAL_COLUMNS:
+            total[column] += getattr(row, column)
     page.totals = totals
     for credit_type in totals:
         set_shares([row for row in page.breakdown if row.credit_type_id == credit_type])
-    fiat = page.fiat_credit_type_id
+    # every credit type at its fiat value: a day's bar is all of that day's usage
     for row in daily_rows:
-        if row["credit_type_id"] != fiat:
-            continue
         key = (row["period_start"].date(), row["product_id"])
-        page.daily[key] = page.daily.get(key, ZERO) + row["amount"]
+        page.daily[key] = page.daily.get(key, ZERO) + row_fiat_amount(row, fiat)
     page.daily = {key: amount for key, amount in page.daily.items() if amount != 0}
     page.other_credit_types = sorted({r["credit_type_id"] for r in daily_rows} - {fiat})
+    if page.end_customer is not None:
+        # no invoice of its own: its fiat totals are its rated events', as the rollup adds them
+        page.fiat_totals = {
+            "usage": sum((row.fiat_usage for row in page.breakdown), ZERO),
+            "covered": sum((row.fiat_covered for row in page.breakdown), ZERO),
+            "billed": sum((row.fiat_billed for row in page.breakdown), ZERO),
+        }
+
+
+TOTAL_COLUMNS = ("usage", "covered", "billed", "fiat_usage", "fiat_covered", "fiat_billed")
+
+
+def row_fiat_amount(row: dict, fiat: str) -> Decimal:
+    """A rollup row's spend in the page's fiat type. The rows of an invoice are all rated on its
+    rate card, in its fiat type; a row in another fiat type would be a broken warehouse."""
+    if row["fiat_credit_type_id"] != fiat:
+        raise ValueError(
+            f"spend in {row['fiat_credit_type_id']} on a statement in {fiat} "
+            f"(customer {row['customer_id']}, invoice {row['invoice_id']})"
+        )
+    return row["fiat_amount"]
 
 
 MAX_BREAKDOWN_ROWS = 25
@@ -494,12 +544,9 @@ def collapse_tail(rows: list[BreakdownRow], width: int) -> list[BreakdownRow]:
             kept.extend(typed)
             continue
         head, tail = typed[: MAX_BREAKDOWN_ROWS - 1], typed[MAX_BREAKDOWN_ROWS - 1 :]
+        sums = {column: sum((getattr(r, column) for r in tail), ZERO) for column in TOTAL_COLUMNS}
         other = BreakdownRow(
-            (f"{len(tail)} other groups",) + ("",) * max(width - 1, 0),
-            credit_type,
-            sum((r.usage for r in tail), ZERO),
-            sum((r.covered for r in tail), ZERO),
-            sum((r.billed for r in tail), ZERO),
+            (f"{len(tail)} other groups",) + ("",) * max(width - 1, 0), credit_type, **sums
         )
         kept.extend([*head, other])
     return kept
@@ -523,10 +570,12 @@ def set_shares(rows: list[BreakdownRow]) -> None:
 
 
 def end_customer_totals(spend_rows: list[dict], fiat: str) -> list[tuple[str, Decimal]]:
+    """Each end customer's usage in fiat (custom pricing units at their fiat value), largest
+    first."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in spend_rows:
-        if row["end_customer_value"] is not None and row["credit_type_id"] == fiat:
-            totals[row["end_customer_value"]] += row["amount"]
+        if row["end_customer_value"] is not None:
+            totals[row["end_customer_value"]] += row_fiat_amount(row, fiat)
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 

@@ -186,7 +186,16 @@ def page_context(
         "end_customer_key": end_customer_key,
         "nav": nav,
         "days_with_spend": sorted({day.isoformat() for day, _ in page.daily}),
+        # each day's bar, exactly (every product, in fiat): `2026-01-05=500 ...`
+        "spend_per_day": [f"{day.isoformat()}={exact(amount)}" for day, amount in per_day(page)],
     }
+
+
+def per_day(page: Page) -> list[tuple[date, Decimal]]:
+    totals: dict[date, Decimal] = {}
+    for (day, _product), amount in page.daily.items():
+        totals[day] = totals.get(day, Decimal(0)) + amount
+    return sorted(totals.items())
 
 
 def write_page(out: Path, page: Page, env: Environment, context: dict) -> Path:
