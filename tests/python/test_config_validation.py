@@ -151,7 +151,7 @@ BROKEN: list[tuple[str, Callable[[Scenario], None], str]] = [
     (
         "overlapping rates",
         _append("rates", lambda s: dict(s.rates[2], starting_at="2026-01-15T00:00:00Z")),
-        "rates lines 3 and 4 (rc-1/p-tokens): overlapping rates",
+        "rates lines 3 and 5 (rc-1/p-tokens): overlapping rates",
     ),
     (
         "rate naming a key outside the product's pricing key",

@@ -93,9 +93,9 @@ def test_tolerated_shapes_build_green_and_keep_every_event(tmp_path: Path) -> No
         ("\ufeff" + "\r\n".join(customers) + "\r\n").encode("utf-8")
     )
     rates = (raw / "rates.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(rates) == 3
+    assert len(rates) == 4
     (raw / "rates.jsonl").write_bytes(
-        "\r\n".join([rates[0], "", " \t", rates[1], "", rates[2], "", ""]).encode("utf-8")
+        "\r\n".join([rates[0], "", " \t", rates[1], "", rates[2], rates[3], "", ""]).encode("utf-8")
     )
 
     run = dbt_build(raw, tmp_path / "work", AS_OF)
@@ -141,6 +141,7 @@ def test_tolerated_shapes_build_green_and_keep_every_event(tmp_path: Path) -> No
         (1,),
         (4,),
         (6,),
+        (7,),
     ]
 
 
@@ -210,6 +211,7 @@ def test_configuration_lines_that_are_not_json_objects_fail_naming_the_line(tmp_
     (raw / "customers.jsonl").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
     rates = (raw / "rates.jsonl").read_text(encoding="utf-8")
     (raw / "rates.jsonl").write_text(rates + "null\n", encoding="utf-8")
+    null_line = len(rates.splitlines()) + 1
 
     run = dbt_build(raw, tmp_path / "work", AS_OF)
     output = error_message(run)
@@ -222,6 +224,6 @@ def test_configuration_lines_that_are_not_json_objects_fail_naming_the_line(tmp_
     ) in output
     assert "Runtime Error in model stg_billing__rates" in output
     assert (
-        "Invalid Input Error: bad configuration: rates.jsonl line 4 is JSON but not an object:"
-        " null\n"
+        f"Invalid Input Error: bad configuration: rates.jsonl line {null_line} is JSON but not an"
+        " object: null\n"
     ) in output
