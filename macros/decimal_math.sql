@@ -208,9 +208,11 @@
 
 {% macro spark__integer_sign(value) %}cast(signum({{ value }}) as integer){% endmacro %}
 
-{#- Spark: value * 10^12 read off the decimal's text, which always has 12 decimals. -#}
+{#- Spark: value * 10^12 read off the decimal's text, whose digits are always those of the
+    scaled integer: 12 decimals, or below 10^-6 (Java's scientific form, `5.00000E-7`) the
+    digits before the exponent. -#}
 {% macro spark__scaled_integer(value) %}
-    cast(replace(cast(cast({{ value }} as decimal(38, 12)) as string), '.', '') as decimal(38, 0))
+    cast(replace(substring_index(cast(cast({{ value }} as decimal(38, 12)) as string), 'E', 1), '.', '') as decimal(38, 0))
 {% endmacro %}
 
 {#- A product's conversion (rules 4.7) of a value already split into its sign and its scaled

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from dbt_runner import DbtRun, dbt_build
 from rated_events_tools import generate as gen
 from rated_events_tools.generate import folder as gen_folder
 from scenario import CONFIG_FILES, EVENT_SCHEMA
@@ -81,6 +82,7 @@ REQUIRED = {
         "type",
         "name",
         "product_id",
+        "credit_type_id",
         "access_schedule",
         "invoice_schedule",
         "applicable_product_ids",
@@ -92,6 +94,7 @@ REQUIRED = {
         "contract_id",
         "name",
         "product_id",
+        "credit_type_id",
         "access_schedule",
         "applicable_product_ids",
         "applicable_product_tags",
@@ -255,12 +258,69 @@ def test_rates_are_valid(config: dict[str, list[dict]]) -> None:
         if rate["rate_type"] == "FLAT":
             assert rate["price"] is not None and rate["tiers"] is None
         else:
-            assert rate["rate_type"] == "TIERED" and rate["price"] is None
+            assert rate["rate_type"] in ("TIERED", "VOLUME") and rate["price"] is None
             sizes = [float(t["size"]) for t in rate["tiers"][:-1]]
             assert sizes == sorted(sizes) and all(s > 0 for s in sizes)
             assert "size" not in rate["tiers"][-1]
         start, end = ts(rate["starting_at"]), ts(rate["ending_before"])
         assert end is None or start < end
+
+
+def custom_types(config: dict[str, list[dict]]) -> dict[str, set[str]]:
+    """Rate card id -> the custom credit types it converts."""
+    return {
+        card["id"]: {c["custom_credit_type_id"] for c in card["credit_type_conversions"]}
+        for card in config["rate_cards"]
+    }
+
+
+def test_custom_credit_types_have_a_conversion(config: dict[str, list[dict]]) -> None:
+    converts = custom_types(config)
+    fiat = {card["id"]: card["fiat_credit_type_id"] for card in config["rate_cards"]}
+    card_of = {c["id"]: c["rate_card_id"] for c in config["contracts"]}
+    typed = [(r["rate_card_id"], r["credit_type_id"]) for r in config["rates"]] + [
+        (card_of[b["contract_id"]], b["credit_type_id"])
+        for b in config["commits"] + config["credits"]
+    ]
+    for card, credit_type in typed:
+        assert credit_type in (None, fiat[card]) or credit_type in converts[card], (
+            card,
+            credit_type,
+        )
+    for card in config["rate_cards"]:
+        for conversion in card["credit_type_conversions"]:
+            assert float(conversion["fiat_per_custom_credit"]) > 0, card
+
+
+def test_volume_rates_and_custom_pricing_units_are_a_minority(
+    config: dict[str, list[dict]],
+) -> None:
+    """Some products have VOLUME rates; one contract in 24 prices GPU hours in GPU credits (from
+    mid-month: one period in two credit types) and holds GPU-credit balances beside a cent one."""
+    usage = {p["id"] for p in config["products"] if p["type"] == "USAGE"}
+    volume = {r["product_id"] for r in config["rates"] if r["rate_type"] == "VOLUME"}
+    assert volume and len(volume) < len(usage), volume
+    converts = custom_types(config)
+    custom = [c for c in config["contracts"] if converts[c["rate_card_id"]]]
+    assert 0 < len(custom) <= len(config["contracts"]) // 10, len(custom)
+    switches = [
+        (a, b)
+        for a in config["rates"]
+        for b in config["rates"]
+        if (a["rate_card_id"], a["product_id"], a["pricing_group_values"])
+        == (b["rate_card_id"], b["product_id"], b["pricing_group_values"])
+        and a["ending_before"] == b["starting_at"]
+        and a["credit_type_id"] != b["credit_type_id"]
+    ]
+    assert switches and all(ts(b["starting_at"]).day != 1 for _, b in switches), switches
+    assert any(b["rate_type"] == "VOLUME" and b["credit_type_id"] for _, b in switches)
+    for contract in custom:
+        types = {
+            b["credit_type_id"] in converts[contract["rate_card_id"]]
+            for b in config["commits"] + config["credits"]
+            if b["contract_id"] == contract["id"]
+        }
+        assert types == {True, False}, contract["id"]
 
 
 def could_both_match(a: dict, b: dict) -> bool:
@@ -412,3 +472,52 @@ def test_add_day_appends_the_next_day(tmp_path: Path) -> None:
     first = hashlib.sha256(target.read_bytes()).hexdigest()
     gen.add_day(folder, AS_OF)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == first
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    """What `make run` does, on a small generated folder: a green, warning-free `dbt build`."""
+    root = tmp_path_factory.mktemp("generated_build")
+    raw = run(root / "raw", events=3000, customers=10)
+    built = dbt_build(raw, root, "2026-06-15T00:00:00Z")
+    assert built.returncode == 0, built.output[-4000:]
+    assert "WARN=0 " in built.output and "[WARNING]" not in built.output, built.output[-4000:]
+    return built
+
+
+RATED = """
+select contract_id, component, credit_type_id, coverage, amount, fiat_amount
+from (
+    select * from fct_rated_events_finalized
+    union all by name
+    select * from fct_rated_events_draft
+)
+"""
+
+
+def test_build_rates_volume_tiers_and_custom_pricing_units(built: DbtRun) -> None:
+    components = dict(built.query(f"select component, count(*) from ({RATED}) group by 1"))
+    assert components.get("USAGE_REPRICE", 0) > 0, components
+    # GPU credits are worth 2.5 cents (fiat amounts rounded to 12 places, as amounts are)
+    custom = built.query_dicts(
+        f"select coverage, count(*) as n, count(*) filter (where fiat_amount <> "
+        f"round(amount * 2.5, 12)) as off from ({RATED}) where credit_type_id = 'GPU_CREDITS' "
+        "group by 1"
+    )
+    coverages = {row["coverage"]: row["n"] for row in custom}
+    assert {"PREPAID_COMMIT", "CREDIT", "OVERAGE"} <= coverages.keys(), coverages
+    assert not any(row["off"] for row in custom), custom
+
+
+def test_build_draws_custom_and_fiat_balances_of_one_contract(built: DbtRun) -> None:
+    drawn = built.query(
+        "select contract_id, count(distinct credit_type_id) from fct_balance_ledger "
+        "where entry_type = 'DRAWDOWN' group by 1 having count(distinct credit_type_id) = 2"
+    )
+    assert drawn, "no contract drew down balances in two credit types"
+    lines = built.query(
+        "select count(distinct l.credit_type_id) from fct_invoice_line_items as l "
+        "inner join fct_invoices as i on l.invoice_id = i.invoice_id "
+        "where l.product_id = 'prod_gpu_hours' group by l.invoice_id order by 1 desc limit 1"
+    )
+    assert lines == [(2,)], "no invoice has GPU hours in cents and in GPU credits"

@@ -3,12 +3,16 @@ rates (the AI and cloud platform of the story)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .timeline import Timeline, add_months, iso
 
 RC_STANDARD = "rc_standard"
 RC_ENTERPRISE = "rc_enterprise"
+# GPU-heavy customers: GPU hours priced in a custom pricing unit (GPU credits) on VOLUME tiers
+RC_GPU_CLOUD = "rc_gpu_cloud"
+GPU_CREDITS = "GPU_CREDITS"
+FIAT_PER_GPU_CREDIT = "2.5"  # USD cents per GPU credit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,6 +213,17 @@ def rate_cards() -> list[dict]:
             "fiat_credit_type_id": "USD_CENTS",
             "credit_type_conversions": [],
         },
+        {
+            "id": RC_GPU_CLOUD,
+            "name": "GPU cloud (GPU credits)",
+            "fiat_credit_type_id": "USD_CENTS",
+            "credit_type_conversions": [
+                {
+                    "custom_credit_type_id": GPU_CREDITS,
+                    "fiat_per_custom_credit": FIAT_PER_GPU_CREDIT,
+                }
+            ],
+        },
     ]
 
 
@@ -222,24 +237,35 @@ def rate(
     tiers: list[dict] | None = None,
     groups: dict | None = None,
     entitled: bool = True,
+    volume: bool = False,
+    credit_type: str | None = None,
 ) -> dict:
-    """One rate row: FLAT when `price` is given, TIERED when `tiers` is."""
+    """One rate row: FLAT when `price` is given, TIERED (VOLUME with `volume`) when `tiers` is;
+    prices in `credit_type` (None: the card's fiat type)."""
+    tiered = "VOLUME" if volume else "TIERED"
     return {
         "rate_card_id": card,
         "product_id": product,
         "starting_at": iso(start),
         "ending_before": iso(end),
         "entitled": entitled,
-        "rate_type": "TIERED" if tiers is not None else "FLAT",
+        "rate_type": tiered if tiers is not None else "FLAT",
         "price": price,
         "tiers": tiers,
         "pricing_group_values": groups,
-        "credit_type_id": None,
+        "credit_type_id": credit_type,
     }
 
 
+def gpu_credits_from(tl: Timeline) -> datetime:
+    """When GPU hours on the GPU cloud card move to GPU credits: mid-month, so monthly periods
+    hold rows in both credit types."""
+    return tl.h_mid + timedelta(days=14)
+
+
 def rates(tl: Timeline) -> list[dict]:
-    """List prices in USD cents. Prices change at h_mid (old ending_before = new starting_at)."""
+    """List prices in USD cents (GPU cloud's GPU hours in GPU credits from gpu_credits_from).
+    Prices change at h_mid (old ending_before = new starting_at)."""
     since, mid = add_months(tl.h0, -12), tl.h_mid
     large_tiers = [
         {"size": "10", "price": "1500"},
@@ -333,5 +359,49 @@ def rates(tl: Timeline) -> list[dict]:
             tiers=[{"size": "100000", "price": "0.03"}, {"price": "0.01"}],
         ),
         rate(RC_ENTERPRISE, "prod_storage", since, None, price="2.0"),
-        rate(RC_ENTERPRISE, "prod_active_seats", since, None, price=1500),
+        # seats on volume tiers: the period's seat count prices every seat
+        rate(
+            RC_ENTERPRISE,
+            "prod_active_seats",
+            since,
+            None,
+            tiers=[{"size": 5, "price": 1500}, {"size": "15", "price": "1300"}, {"price": 1100}],
+            volume=True,
+        ),
+        *gpu_cloud_rates(tl, since),
+    ]
+
+
+def gpu_cloud_rates(tl: Timeline, since: datetime) -> list[dict]:
+    """GPU cloud: GPU hours tiered in cents, then on VOLUME tiers in GPU credits (a change of
+    credit type mid-period); everything else in cents, seats on VOLUME tiers."""
+    switch = gpu_credits_from(tl)
+    return [
+        rate(
+            RC_GPU_CLOUD,
+            "prod_gpu_hours",
+            since,
+            switch,
+            tiers=[{"size": "100", "price": "380"}, {"price": "320"}],
+        ),
+        rate(
+            RC_GPU_CLOUD,
+            "prod_gpu_hours",
+            switch,
+            None,
+            tiers=[{"size": 2, "price": "150"}, {"size": "18", "price": "130"}, {"price": "110"}],
+            volume=True,
+            credit_type=GPU_CREDITS,
+        ),
+        rate(RC_GPU_CLOUD, "prod_llm_tokens", since, None, price="180"),
+        rate(RC_GPU_CLOUD, "prod_api_requests", since, None, price="0.04"),
+        rate(RC_GPU_CLOUD, "prod_storage", since, None, price="2.2"),
+        rate(
+            RC_GPU_CLOUD,
+            "prod_active_seats",
+            since,
+            None,
+            tiers=[{"size": "5", "price": 1800}, {"price": "1600"}],
+            volume=True,
+        ),
     ]

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from .catalog import RC_ENTERPRISE, RC_STANDARD, billable_metrics, products, rate_cards, rates
+from .catalog import (
+    GPU_CREDITS,
+    RC_ENTERPRISE,
+    RC_GPU_CLOUD,
+    RC_STANDARD,
+    billable_metrics,
+    products,
+    rate_cards,
+    rates,
+)
 from .files import CONFIG_FILES
 from .timeline import Timeline, add_months, iso, month_floor, to_us
 
@@ -153,12 +162,21 @@ def balance(
     product_ids: list[str] | None = None,
     product_tags: list[str] | None = None,
     priority: int | None = None,
+    credit_type: str | None = None,
 ) -> dict:
-    """A commit (`kind` PREPAID or POSTPAID) or, with kind None, a credit."""
+    """A commit (`kind` PREPAID or POSTPAID) or, with kind None, a credit; its access amounts
+    in `credit_type` (None: the fiat type of the contract's rate card)."""
     row: dict = {"id": bid, "contract_id": contract_id}
     if kind is not None:
         row["type"] = kind
-    row.update({"name": name, "product_id": product, "access_schedule": {"schedule_items": items}})
+    row.update(
+        {
+            "name": name,
+            "product_id": product,
+            "credit_type_id": credit_type,
+            "access_schedule": {"schedule_items": items},
+        }
+    )
     if kind is not None:
         row["invoice_schedule"] = None if invoices is None else {"schedule_items": invoices}
     row.update(
@@ -543,6 +561,60 @@ def renewal(o: Owner) -> Window:
     return tl.hist_start, tl.as_of
 
 
+def gpu_cloud(o: Owner) -> Window:
+    """GPU cloud card (GPU hours move to GPU credits mid-period): prepaid GPU credits and a GPU
+    credit beside a prepaid commit in cents, all on one monthly contract."""
+    tl, con = o.tl, o.contract_id()
+    o.cfg.add("contracts", contract(con, o.customer_id, RC_GPU_CLOUD, tl.h0, None))
+    bundle, trial, prepay = f"pc_{o.num}_gpu", f"cr_{o.num}_gpu_trial", f"pc_{o.num}_platform"
+    o.cfg.add(
+        "commits",
+        balance(
+            bundle,
+            con,
+            "GPU credit bundle",
+            "prod_prepaid_commit",
+            segments(bundle, tl.h0, 12, 1, o.unit // 2),
+            kind="PREPAID",
+            # what the customer pays, in cents: 2 cents a credit (a bundle discount)
+            invoices=[{"amount": 12 * o.unit, "timestamp": iso(tl.h0)}],
+            product_ids=["prod_gpu_hours"],
+            priority=1,
+            credit_type=GPU_CREDITS,
+        ),
+    )
+    o.cfg.add(
+        "credits",
+        balance(
+            trial,
+            con,
+            "GPU trial credits",
+            "prod_credit",
+            segments(trial, tl.h_mid, 1, 2, o.unit // 10),
+            priority=0,
+            credit_type=GPU_CREDITS,
+        ),
+    )
+    o.cfg.add(
+        "commits",
+        balance(
+            prepay,
+            con,
+            "Platform prepay",
+            "prod_prepaid_commit",
+            segments(prepay, tl.h0, 4, 3, 2 * o.unit),
+            kind="PREPAID",
+            invoices=[
+                {"amount": 2 * o.unit, "timestamp": iso(add_months(tl.h0, 3 * q))} for q in range(4)
+            ],
+            product_tags=["ai", "platform"],
+            priority=2,
+            credit_type="USD_CENTS",
+        ),
+    )
+    return tl.hist_start, tl.as_of
+
+
 # Customer i gets ARCHETYPES[i % 8]; each writes its contracts and balances and returns the
 # window its normal events fall in.
 ARCHETYPES: tuple[Callable[[Owner], Window], ...] = (
@@ -555,6 +627,9 @@ ARCHETYPES: tuple[Callable[[Owner], Window], ...] = (
     churned,
     renewal,
 )
+
+
+GPU_CLOUD_SLOT = 9  # the first GPU cloud customer: the tenth (so 10 customers have one)
 
 
 def add_customer(
@@ -572,7 +647,9 @@ def add_customer(
     aliases = [slug, f"org_{(index * 2654435761 + seed) % 2**32:08x}"][: rng.choice((0, 1, 1, 2))]
     cfg.add("customers", {"id": owner.customer_id, "name": name, "ingest_aliases": aliases})
     archetype = index % len(ARCHETYPES)
-    window = ARCHETYPES[archetype](owner)
+    # every third quarterly-enterprise slot is a GPU cloud customer instead (1 customer in 24)
+    shape = gpu_cloud if index % (3 * len(ARCHETYPES)) == GPU_CLOUD_SLOT else ARCHETYPES[archetype]
+    window = shape(owner)
     weight = 0 if window[1] <= window[0] else rng.choice((1, 2, 3, 5, 8, 13, 21))
     cfg.plans.append(
         CustomerPlan(

@@ -4,21 +4,30 @@ incremental build (daily refresh: earlier outcomes kept, May finalized by the se
 
 One generated raw folder (scripts/generate_data.py: every contract shape, every error code
 of rules section 6, duplicates, late and future events, configuration with numbers and decimal
-strings) is built on each engine; every mart is compared; then one more day of events arrives
-and both warehouses build again at as_of + 1 day, and every mart is compared again. Spark's
-tables are plain Parquet files, read here with DuckDB, so the comparison needs no Spark session.
+strings, VOLUME rates, a GPU cloud contract whose GPU hours move from cents to GPU credits
+mid-period and draw down GPU-credit and cent balances) is built on each engine, with two more
+sets of raw rows added to it (disjoint ids, no extra build): the hand-computed VOLUME and
+credit-type cases of test_volume_and_credit_types.py (rules 7b, ROUNDING_REPRICE) and the pinned
+batch of generated pricing-v4 scenarios of test_pricing_v4_scenarios.py (VOLUME overwrites,
+custom types at several conversions, balances in custom and fiat types). Every mart is compared;
+then one more day of events arrives and both warehouses build again at as_of + 1 day, and every
+mart is compared again. Spark's tables are plain Parquet files, read here with DuckDB, so the
+comparison needs no Spark session.
 
 Skipped unless RATED_EVENTS_SPARK=1 (plain `make test` does not install Spark).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dbt_runner import (
     PROJECT_DIR,
@@ -27,6 +36,10 @@ from dbt_runner import (
     dbt_build,
     workspace_path,
 )
+from scenario import CONFIG_FILES, EVENT_SCHEMA, Scenario
+from strategies import regenerate
+from test_pricing_v4_scenarios import SEED_BASE, SEEDS
+from test_volume_and_credit_types import SCENARIO as VOLUME_AND_CREDIT_TYPE_CASES
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("RATED_EVENTS_SPARK") != "1",
@@ -81,7 +94,29 @@ def builds(tmp_path_factory):
         check=True,
         capture_output=True,
     )
+    add_scenario(raw, VOLUME_AND_CREDIT_TYPE_CASES, "volume-cases")
+    add_scenario(raw, pricing_v4_batch(), "pricing-v4")
     return {"root": root, "raw": raw, **_build_both(root, raw, AS_OF)}
+
+
+def pricing_v4_batch() -> Scenario:
+    """The pinned pricing-v4 batch that reaches every new feature (prefixes s000, s001, ...)."""
+    batch = Scenario()
+    for i in SEEDS:
+        batch.merge(regenerate(f"s{i:03d}", SEED_BASE + i, pricing_v4=True).scenario)
+    return batch
+
+
+def add_scenario(raw: Path, scenario: Scenario, name: str) -> None:
+    """Append a scenario's configuration lines to the raw folder's files and its events as files
+    of their own (its ids are disjoint from the generated ones)."""
+    for config in CONFIG_FILES:
+        rows = getattr(scenario, config)
+        with (raw / f"{config}.jsonl").open("a", encoding="utf-8") as file:
+            file.writelines(json.dumps(row) + "\n" for row in rows)
+    for file_name, rows in scenario.event_files.items():
+        table = pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
+        pq.write_table(table, raw / "events" / f"{name}-{file_name}")
 
 
 def _build_both(root: Path, raw: Path, as_of: str) -> dict:
@@ -175,6 +210,46 @@ def test_mart_equals_duckdb(builds, table, left_out):
 def test_scenario_is_not_trivial(builds):
     outcomes = _outcomes(builds)
     assert outcomes.get("RATED", 0) > 100 and outcomes.get("ERRORED", 0) > 0, outcomes
+
+
+# what the compared marts must hold for the parity to cover VOLUME tiers and credit types
+COVERAGE_SQL = {
+    "USAGE_REPRICE rows": "select count(*) from rated where component = 'USAGE_REPRICE'",
+    "ROUNDING_REPRICE rows": "select count(*) from rated where component = 'ROUNDING_REPRICE'",
+    "rows in a custom credit type": (
+        "select count(*) from rated where credit_type_id <> fiat_credit_type_id"
+    ),
+    "rows covered by a custom-type balance": (
+        "select count(*) from rated where credit_type_id <> fiat_credit_type_id "
+        "and balance_id is not null"
+    ),
+    "contracts drawing down fiat and custom balances": (
+        "select count(*) from (select contract_id from fct_balance_ledger "
+        "where entry_type = 'DRAWDOWN' group by contract_id "
+        "having count(distinct credit_type_id) = 2)"
+    ),
+    "a product's USAGE lines of one invoice in 2 credit types": (
+        "select count(*) from (select invoice_id, product_id from fct_invoice_line_items "
+        "where line_type = 'USAGE' group by invoice_id, product_id "
+        "having count(distinct credit_type_id) = 2)"
+    ),
+    "generated GPU-credit VOLUME re-prices": (
+        "select count(*) from rated where contract_id like 'con_%' "
+        "and component = 'USAGE_REPRICE' and credit_type_id = 'GPU_CREDITS'"
+    ),
+}
+
+
+def test_scenario_covers_volume_tiers_and_credit_types(builds):
+    with duckdb.connect(str(builds["db_path"]), read_only=True) as connection:
+        connection.execute(
+            "create temp view rated as select * from fct_rated_events_finalized "
+            "union all by name select * from fct_rated_events_draft"
+        )
+        counts = {
+            feature: connection.execute(sql).fetchone()[0] for feature, sql in COVERAGE_SQL.items()
+        }
+    assert all(counts.values()), counts
 
 
 @pytest.mark.parametrize(("table", "left_out"), MARTS, ids=[name for name, _ in MARTS])
