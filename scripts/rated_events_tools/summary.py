@@ -39,22 +39,36 @@ def main(argv: list[str] | None = None) -> int:
             order by outcome, error_code
             """
         ).fetchall()
-        rated_rows, draft_rows, total_amount = connection.execute(
+        rated_rows, draft_rows = connection.execute(
             """
-            select count(*), count(*) filter (where status = 'DRAFT'), coalesce(sum(amount), 0)
+            select count(*), count(*) filter (where status = 'DRAFT')
             from (
-                select status, amount from fct_rated_events_draft
+                select status from fct_rated_events_draft
                 union all
-                select status, amount from fct_rated_events_finalized
+                select status from fct_rated_events_finalized
             )
             """
         ).fetchone()
+        # money adds up in fiat, per fiat type: custom pricing units at their fiat value, two
+        # currencies never together
+        fiat_totals = connection.execute(
+            """
+            select fiat_credit_type_id, sum(fiat_amount)
+            from (
+                select fiat_credit_type_id, fiat_amount from fct_rated_events_draft
+                union all
+                select fiat_credit_type_id, fiat_amount from fct_rated_events_finalized
+            )
+            group by all
+            order by fiat_credit_type_id
+            """
+        ).fetchall()
         invoices = connection.execute(
             """
-            select invoice_type, status, count(*), sum(total)
+            select invoice_type, status, credit_type_id, count(*), sum(total)
             from fct_invoices
             group by all
-            order by invoice_type, status
+            order by invoice_type, status, credit_type_id
             """
         ).fetchall()
     total = sum(row[2] for row in outcomes)
@@ -65,11 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{outcome} {error_code}".strip()
         print(f"    {label:<34}{count:>12,}  ({count / max(total, 1):6.2%})")
     print(f"  rated events             : {rated_rows:>12,}  ({draft_rows:,} draft)")
-    print(f"  rated amount             : {total_amount:>15,.2f} credit units")
+    for fiat_credit_type_id, fiat_total in fiat_totals:
+        print(f"  rated amount in fiat     : {fiat_total:>15,.2f} {fiat_credit_type_id}")
     print("  invoices")
-    for invoice_type, status, count, total in invoices:
+    for invoice_type, status, credit_type_id, count, total in invoices:
         label = f"{invoice_type} {status}"
-        print(f"    {label:<22}{count:>8,}  total {total:>18,.2f}")
+        print(f"    {label:<22}{count:>8,}  total {total:>18,.2f} {credit_type_id}")
     if args.seconds is not None:
         print(f"  dbt build wall time      : {args.seconds:>12.1f} s")
     if args.freshness is not None:
