@@ -46,3 +46,11 @@ cross join {{ run }} as run
 {#- no sort here: int_rated_events is stored by customer and time, the order BI tools read in
     (docs block `rated_event_storage`) -#}
 {% endmacro %}
+
+{#- Whether a rated row with this component adds units to quantity totals: USAGE and
+    ROUNDING_ADJUSTMENT rows do; a VOLUME re-price row (USAGE_REPRICE, ROUNDING_REPRICE) names
+    units one of those rows already brought, so it adds an amount and no units. Every quantity
+    total, unit cost and usage alert asks this. -#}
+{% macro adds_units(component) -%}
+    {{ component }} in ('USAGE', 'ROUNDING_ADJUSTMENT')
+{%- endmacro %}

@@ -224,7 +224,7 @@ select
     {%- endfor %}
     -- a re-price row's quantity names units its USAGE or ROUNDING_ADJUSTMENT row already counts
     cast(coalesce(sum(
-        case when rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then rated_events.quantity end
+        case when {{ adds_units('rated_events.component') }} then rated_events.quantity end
     ), 0) as {{ money }}) as quantity,
     count(*) as rated_event_count,
     count(distinct rated_events.event_id) as usage_event_count

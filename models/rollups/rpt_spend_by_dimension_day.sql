@@ -100,7 +100,7 @@ final as (
         end as {{ money_type() }}) as covered_amount,
         -- a re-price row's quantity names units its USAGE or ROUNDING_ADJUSTMENT row already counts
         cast(coalesce(sum(
-            case when dimension_values.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then dimension_values.quantity end
+            case when {{ adds_units('dimension_values.component') }} then dimension_values.quantity end
         ), 0) as {{ money_type() }}) as quantity,
         count(*) as rated_event_count,
         count(distinct dimension_values.event_id) as usage_event_count

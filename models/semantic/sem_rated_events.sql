@@ -92,7 +92,7 @@ final as (
         property_values.quantity,
         -- a re-price row's quantity names units its USAGE or ROUNDING_ADJUSTMENT row already counts
         case
-            when property_values.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then property_values.quantity
+            when {{ adds_units('property_values.component') }} then property_values.quantity
             else cast(0 as {{ money_type() }})
         end as usage_quantity,
         property_values.fiat_amount,

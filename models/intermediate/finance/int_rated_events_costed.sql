@@ -90,7 +90,7 @@ costed_rated_events as (
         -- the units the row adds: a VOLUME re-price row's quantity names units an earlier row
         -- already brought, so it costs nothing
         case
-            when rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then rated_events.quantity
+            when {{ adds_units('rated_events.component') }} then rated_events.quantity
             else cast(0 as decimal(38, 12))
         end as added_quantity,
         rated_events.status,

@@ -148,7 +148,7 @@ period_ceilings as (
         fiat_credit_type_id,
         sum(case when fiat_amount > 0 then fiat_amount else 0 end) as fiat_amount_ceiling,
         sum(
-            case when component in ('USAGE', 'ROUNDING_ADJUSTMENT') and quantity > 0 then quantity else 0 end
+            case when {{ adds_units('component') }} and quantity > 0 then quantity else 0 end
         ) as quantity_ceiling
     from {{ rated_event_parts }}
     group by contract_id, invoice_id, product_id, fiat_credit_type_id
@@ -209,7 +209,7 @@ period_alert_rows as (
     ) or (
         period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
         and whole_rated_events.product_id = period_alerts.product_id
-        and whole_rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT')
+        and {{ adds_units('whole_rated_events.component') }}
     )
 ),
 

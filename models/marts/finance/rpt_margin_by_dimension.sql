@@ -33,7 +33,7 @@ costed as (
             else coalesce(rated_events.fiat_amount, rated_events.amount)
         end as revenue,
         case
-            when rated_events.component in ('USAGE', 'ROUNDING_ADJUSTMENT') then costs.cost
+            when {{ adds_units('rated_events.component') }} then costs.cost
             else 0
         end as cost,
         costs.rated_event_id is not null as has_unit_cost
