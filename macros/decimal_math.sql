@@ -137,6 +137,13 @@
     end
 {% endmacro %}
 
+{#- Whether a period total lies in a VOLUME tier (lower, upper]: a total exactly on a boundary
+    belongs to the lower tier; a null bound is unbounded on that side. -#}
+{% macro in_volume_tier(total, lower, upper) -%}
+    ({{ lower }} is null or {{ total }} > {{ lower }})
+    and ({{ upper }} is null or {{ total }} <= {{ upper }})
+{%- endmacro %}
+
 {#- round(P / A) for P = Q * S, all non-negative scaled integers given as column names, without
     forming P (it can exceed 128 bits): long division of P written in base B = 10^12 limbs,
     P = Qh*Sh*B^2 + (Qh*Sl + Ql*Sh)*B + Ql*Sl. Exact, and within 128 bits, for Q and S below

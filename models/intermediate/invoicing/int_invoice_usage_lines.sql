@@ -269,15 +269,13 @@ priced_tiers as (
         end as graduated_amount,
         case
             when rate_type = 'VOLUME'
-                and (lower_bound is null or priced_to > lower_bound)
-                and (upper_bound is null or priced_to <= upper_bound)
+                and {{ in_volume_tier('priced_to', 'lower_bound', 'upper_bound') }}
                 then {{ decimal_multiply('priced_to', 'unit_price') }}
             else cast(0 as decimal(38, 12))
         end as volume_cost_at_end,
         case
             when rate_type = 'VOLUME'
-                and (lower_bound is null or quantity_at_start > lower_bound)
-                and (upper_bound is null or quantity_at_start <= upper_bound)
+                and {{ in_volume_tier('quantity_at_start', 'lower_bound', 'upper_bound') }}
                 then {{ decimal_multiply('quantity_at_start', 'unit_price') }}
             else cast(0 as decimal(38, 12))
         end as volume_cost_at_start

@@ -76,12 +76,10 @@ volume_prices as (
     from volume_movements
     inner join price_tiers as to_tiers
         on volume_movements.pricing_id = to_tiers.pricing_id
-        and (to_tiers.lower_bound is null or volume_movements.quantity_to > to_tiers.lower_bound)
-        and (to_tiers.upper_bound is null or volume_movements.quantity_to <= to_tiers.upper_bound)
+        and {{ in_volume_tier('volume_movements.quantity_to', 'to_tiers.lower_bound', 'to_tiers.upper_bound') }}
     inner join price_tiers as from_tiers
         on volume_movements.pricing_id = from_tiers.pricing_id
-        and (from_tiers.lower_bound is null or volume_movements.quantity_from > from_tiers.lower_bound)
-        and (from_tiers.upper_bound is null or volume_movements.quantity_from <= from_tiers.upper_bound)
+        and {{ in_volume_tier('volume_movements.quantity_from', 'from_tiers.lower_bound', 'from_tiers.upper_bound') }}
 ),
 
 volume_repriced as (
