@@ -527,7 +527,8 @@ def ingestion_build(tmp_path_factory):
 
 
 def outcome_rows(run) -> dict[tuple[str, int], dict]:
-    rows = run.query_dicts("select * from int_usage_events_ingested")
+    # a view (docs block `pipelined_steps`): its query resolves in the build workspace
+    rows = run.query_dicts("select * from int_usage_events_ingested", workspace=True)
     return {(row["source_file"], row["source_row"]): row for row in rows}
 
 
@@ -546,7 +547,9 @@ def test_ingestion_case(ingestion_build, index):
 
 def test_every_received_event_has_exactly_one_outcome(ingestion_build):
     run, locations = ingestion_build
-    rows = run.query("select source_file, source_row from int_usage_events_ingested")
+    rows = run.query(
+        "select source_file, source_row from int_usage_events_ingested", workspace=True
+    )
     assert sorted(rows) == sorted(locations[:-1])  # all but the one received after as_of
 
 
@@ -560,7 +563,8 @@ def test_duplicates_point_at_the_kept_copy(ingestion_build):
             on duplicate.duplicate_of_event_id = kept.event_id
         where duplicate.ingestion_outcome = 'DUPLICATE'
         order by duplicate.transaction_id, duplicate.received_at
-        """
+        """,
+        workspace=True,
     )
     kept_dup_1 = at(0).replace(tzinfo=None)
     assert rows == [
@@ -578,5 +582,6 @@ def test_valid_timestamp_forms_parse_to_utc(ingestion_build, index):
         "select event_timestamp, ingestion_outcome from int_usage_events_ingested "
         "where transaction_id = ?",
         [f"odd-{index}"],
+        workspace=True,
     )
     assert parsed == [(ODD_TIMESTAMPS[index][2], "ACCEPTED")]

@@ -831,6 +831,7 @@ def test_case9_outcomes(run, transaction_id):
     rows = run.query(
         "select outcome, error_code from int_usage_events_decided where transaction_id = ?",
         [transaction_id],
+        workspace=True,
     )
     assert rows == [OUTCOMES[transaction_id]]
 
@@ -841,5 +842,5 @@ def test_case9_rated_rows(run, transaction_id):
 
 
 def test_every_event_has_one_outcome(run):
-    rows = run.query("select transaction_id from int_usage_events_decided")
+    rows = run.query("select transaction_id from int_usage_events_decided", workspace=True)
     assert sorted(row[0] for row in rows) == sorted(row["transaction_id"] for row in EVENTS)

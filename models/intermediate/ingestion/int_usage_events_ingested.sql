@@ -5,6 +5,9 @@
 -- Each event is in exactly one of three disjoint sets, so the outcomes are a union, not a join
 -- of history-sized tables: rejected by validation, a duplicate (about 1 %), or kept (in
 -- int_usage_events_customer_resolved, whose customer decides ERRORED or ACCEPTED).
+-- Read only by int_usage_events_decided: a view on DuckDB (docs block `pipelined_steps`).
+{{ config(materialized=pipelined_step()) }}
+
 with
 
 validated as (

@@ -8,6 +8,9 @@
 -- ROUNDING_ADJUSTMENT) and the earlier units re-priced (Q at p(Q') - p(Q), USAGE_REPRICE or
 -- ROUNDING_REPRICE, only when that amount is not 0), both in the tier holding Q' (a tier holds
 -- (lower_bound, upper_bound]: a total on a boundary belongs to the lower tier).
+-- Read only by int_rated_events_priced: a view on DuckDB (docs block `pipelined_steps`).
+{{ config(materialized=pipelined_step()) }}
+
 with
 
 -- two filtered reads of the movements rather than one CTE read twice (which DuckDB would

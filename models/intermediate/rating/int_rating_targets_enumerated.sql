@@ -3,6 +3,9 @@
 -- presentation group values for the product, and the event's ordering key (timestamp,
 -- transaction id, receipt) so that no later step joins the events again for it. A metric that no USAGE product uses yields one
 -- row with a null product_id (it is NO_RATE on that contract).
+-- Read only by int_rating_targets_rate_chosen: a view on DuckDB (docs block `pipelined_steps`).
+{{ config(materialized=pipelined_step()) }}
+
 with
 
 matched as (

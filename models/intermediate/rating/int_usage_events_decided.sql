@@ -1,6 +1,9 @@
 -- One row per raw event received by as_of, with exactly one outcome (rules 4.4 outcome rule):
 -- RATED if any target rated it; DUPLICATE; NOT_BILLABLE when its customer is known but no
 -- metric matched; otherwise ERRORED with the first code, in rules 6 order, among its reasons.
+-- Read only by int_event_outcomes_this_run: a view on DuckDB (docs block `pipelined_steps`).
+{{ config(materialized=pipelined_step()) }}
+
 with
 
 ingestion as (

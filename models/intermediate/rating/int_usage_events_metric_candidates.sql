@@ -1,6 +1,9 @@
 -- One row per (kept event with a known customer, billable metric whose event_type_filter
 -- admits the event's type). Property filters are applied next, in
 -- int_usage_events_metric_matched.
+-- Read only by int_usage_events_metric_matched: a view on DuckDB (docs block `pipelined_steps`).
+{{ config(materialized=pipelined_step()) }}
+
 with
 
 events as (
