@@ -22,6 +22,48 @@
 {%- set rated_events_with_history = ref('int_rated_events_with_history') %}
 {%- set costs_unchanged = is_incremental() and unit_costs_unchanged() %}
 {%- set rated_events_to_cost = rated_events_this_run if costs_unchanged else rated_events_with_history %}
+{#- one pass over the events to cost: the events of the products some unit cost is for, with
+    their JSON value of each of their product's cost keys -#}
+{%- set events_with_values -%}
+    -- the event's JSON value of each of its product's cost keys, in cost_keys' order: a direct
+    -- lookup per key, or where the object repeats that key its last occurrence (rules 8).
+    -- Kept as JSON text ('' for a missing key, never the text of a JSON value), so that the
+    -- list has no nulls and compares alike on every engine; read as comparison text once per
+    -- combination below
+    select
+        rated_event_id,
+        product_id,
+        event_timestamp,
+        added_quantity,
+        status,
+        {{ list_transform(
+            'cost_keys',
+            'cost_key -> coalesce(cast(' ~ json_object_field_flagged(
+                'properties', 'cost_key', repeats_key('property_keys', 'cost_key')
+            ) ~ ' as ' ~ dbt.type_string() ~ "), '')"
+        ) }} as property_json_values
+    from (
+        -- only the products some unit cost is for (a join with a table of one row per product)
+        select
+            rated_events.rated_event_id,
+            rated_events.product_id,
+            rated_events.event_timestamp,
+            -- the units the row adds: a VOLUME re-price row's quantity names units an earlier
+            -- row already brought, so it costs nothing
+            case
+                when {{ adds_units('rated_events.component') }} then rated_events.quantity
+                else cast(0 as decimal(38, 12))
+            end as added_quantity,
+            rated_events.status,
+            rated_events.properties,
+            -- the object's keys in order, to tell whether it repeats a cost key: cheaper than
+            -- has_duplicate_json_keys, which compares every key with every other
+            {{ json_keys('rated_events.properties') }} as property_keys,
+            costed_products.cost_keys
+        from {{ rated_events_to_cost }} as rated_events
+        inner join costed_products on rated_events.product_id = costed_products.product_id
+    ) as events_to_cost
+{%- endset %}
 -- Shaped so that each rated event does as little as possible (docs/decisions.md, "Unit costs at
 -- a fraction of a build"): the choice of a unit cost depends only on the event's product, its
 -- values of the keys that product's unit costs compare, and its timestamp. So each rated event
@@ -29,11 +71,10 @@
 -- distinct (product, values), a few dozen combinations, for each stretch of time between two
 -- window boundaries; and each rated event finds its stretch with one hash join on that small
 -- table. No join of history-sized tables, no per-row list of candidates.
+-- The events' values are read in two passes, each streaming (`events_with_values` below, once
+-- for the combinations, once for the join): a CTE that two steps read would be kept whole in
+-- memory by DuckDB, history-sized (about 230 MB at 1M events; it spills at 50M).
 with
-
-rated_events as (
-    select * from {{ rated_events_to_cost }}
-),
 
 unit_costs as (
     select * from {{ ref('stg_billing__unit_costs') }}
@@ -70,57 +111,15 @@ costed_products as (
     left join product_keys on products.product_id = product_keys.product_id
 ),
 
-event_property_values as (
-    -- the event's JSON value of each of its product's cost keys, in cost_keys' order: a direct
-    -- lookup per key, or where the object repeats that key its last occurrence (rules 8).
-    -- Kept as JSON text ('' for a missing key, never the text of a JSON value), so that the
-    -- list has no nulls and compares alike on every engine; read as comparison text once per
-    -- combination below. One CTE over the join, so the engine keeps the values it computed
-    -- for both of its readers (a CTE that only projects is recomputed by each)
-    select
-        rated_event_id,
-        product_id,
-        event_timestamp,
-        added_quantity,
-        status,
-        {{ list_transform(
-            'cost_keys',
-            'cost_key -> coalesce(cast(' ~ json_object_field_flagged(
-                'properties', 'cost_key', repeats_key('property_keys', 'cost_key')
-            ) ~ ' as ' ~ dbt.type_string() ~ "), '')"
-        ) }} as property_json_values
-    from (
-        -- only the products some unit cost is for (a join with a table of one row per product)
-        select
-            rated_events.rated_event_id,
-            rated_events.product_id,
-            rated_events.event_timestamp,
-            -- the units the row adds: a VOLUME re-price row's quantity names units an earlier
-            -- row already brought, so it costs nothing
-            case
-                when {{ adds_units('rated_events.component') }} then rated_events.quantity
-                else cast(0 as decimal(38, 12))
-            end as added_quantity,
-            rated_events.status,
-            rated_events.properties,
-            -- the object's keys in order, to tell whether it repeats a cost key: cheaper than
-            -- has_duplicate_json_keys, which compares every key with every other
-            {{ json_keys('rated_events.properties') }} as property_keys,
-            costed_products.cost_keys
-        from rated_events
-        inner join costed_products on rated_events.product_id = costed_products.product_id
-    ) as events_to_cost
-),
-
 combinations as (
     -- the distinct (product, values of its cost keys) among the rated events: few, whatever
     -- the number of events
     select distinct
-        event_property_values.product_id,
+        events.product_id,
         costed_products.cost_keys,
-        event_property_values.property_json_values
-    from event_property_values
-    inner join costed_products on event_property_values.product_id = costed_products.product_id
+        events.property_json_values
+    from ({{ events_with_values }}) as events
+    inner join costed_products on events.product_id = costed_products.product_id
 ),
 
 combination_values as (
@@ -243,19 +242,19 @@ stretch_unit_costs as (
 applied as (
     -- each rated event meets the one stretch of its combination that holds its timestamp
     select
-        event_property_values.rated_event_id,
-        event_property_values.added_quantity,
-        event_property_values.status,
+        events.rated_event_id,
+        events.added_quantity,
+        events.status,
         stretch_unit_costs.unit_cost_id,
         stretch_unit_costs.cost_per_unit
-    from event_property_values
+    from ({{ events_with_values }}) as events
     inner join stretch_unit_costs
-        on event_property_values.product_id = stretch_unit_costs.product_id
-        and event_property_values.property_json_values = stretch_unit_costs.property_json_values
-        and event_property_values.event_timestamp >= stretch_unit_costs.stretch_start
+        on events.product_id = stretch_unit_costs.product_id
+        and events.property_json_values = stretch_unit_costs.property_json_values
+        and events.event_timestamp >= stretch_unit_costs.stretch_start
         and (
             stretch_unit_costs.stretch_end is null
-            or event_property_values.event_timestamp < stretch_unit_costs.stretch_end
+            or events.event_timestamp < stretch_unit_costs.stretch_end
         )
 ),
 
