@@ -33,3 +33,18 @@
 {% macro stale_unit_cost_rows() %}
     {{- return("coalesce(status, '') <> 'FINALIZED' or coalesce(unit_costs_hash, '') <> " ~ unit_costs_hash_sql()) -}}
 {% endmacro %}
+
+{#- Whether a list of texts (a JSON object's keys, json_keys) holds `key` more than once: its
+    first and last positions differ. No hashing of the whole list, unlike
+    has_duplicate_json_keys; for int_rated_events_costed, which asks it of a few keys per row. -#}
+{% macro repeats_key(keys, key) %}
+    {{- return(adapter.dispatch('repeats_key', 'rated_events')(keys, key)) -}}
+{% endmacro %}
+
+{% macro default__repeats_key(keys, key) %}
+    coalesce(list_position({{ keys }}, {{ key }}) <> len({{ keys }}) + 1 - list_position(list_reverse({{ keys }}), {{ key }}), false)
+{% endmacro %}
+
+{% macro spark__repeats_key(keys, key) %}
+    coalesce(size(filter({{ keys }}, listed_key -> listed_key = {{ key }})) > 1, false)
+{% endmacro %}

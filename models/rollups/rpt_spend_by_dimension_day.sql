@@ -59,8 +59,10 @@ flagged as (
     from rated_events
 ),
 
-dimension_values as (
-    -- every key's comparison text (rules 8) extracted once per rated event
+dimension_json_values as (
+    -- every key's JSON value extracted once per rated event, read as text in the next step:
+    -- the text reads its argument several times, and Spark would extract the value again for
+    -- each read if both were one expression (sem_rated_events is shaped the same way)
     select
         {{ dbt.date_trunc('day', 'flagged.event_timestamp') }} as period_start,
         flagged.component,
@@ -72,10 +74,29 @@ dimension_values as (
         flagged.coverage,
         flagged.event_id,
         {%- for dimension_key in dimension_keys %}
-        {{ json_value_text(json_object_value('flagged.properties', dimension_key, 'flagged.has_duplicate_property_keys')) }}
-            as {{ 'dimension_' ~ loop.index }}_value{{ ',' if not loop.last }}
+        {{ json_object_value('flagged.properties', dimension_key, 'flagged.has_duplicate_property_keys') }}
+            as {{ 'dimension_' ~ loop.index }}_json{{ ',' if not loop.last }}
         {%- endfor %}
     from flagged
+),
+
+dimension_values as (
+    -- every key's comparison text (rules 8)
+    select
+        period_start,
+        component,
+        credit_type_id,
+        amount,
+        fiat_credit_type_id,
+        fiat_amount,
+        quantity,
+        coverage,
+        event_id,
+        {%- for dimension_key in dimension_keys %}
+        {{ json_value_text('dimension_' ~ loop.index ~ '_json') }}
+            as {{ 'dimension_' ~ loop.index }}_value{{ ',' if not loop.last }}
+        {%- endfor %}
+    from dimension_json_values
 ),
 
 final as (

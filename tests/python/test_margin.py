@@ -220,3 +220,86 @@ def test_fiat_margin_rows_name_their_fiat_type(run):
     assert run.query("select distinct credit_type_id from rpt_margin_by_dimension") == [
         ("USD_CENTS",)
     ]
+
+
+# ---------------------------------------------------------------- precedence edge cases
+# int_rated_events_costed chooses a unit cost once per distinct (product, values of its cost
+# keys) and stretch of time between window boundaries; these cases pin the rule at its edges.
+# Product mg3-p at 100 per unit, every event 1 unit. Unit costs (line: keys, cost, window):
+#   1: gpu 1, 7, Jan 1 - Feb 1     2: gpu 1, 8, Feb 1 -      3: gpu 1 + zone z, 9, Jan 10 - Jan 20
+#   4: none, 5, Jan 15 -           5: gpu 1, 6, Jan 1 - (same keys as 1 and 2, later line)
+#   6: key "a/b~c" (a JSON Pointer's special characters) x, 11, Jan 1 -
+def mg3_cost(values: dict, per_unit: str, start: str, end: str | None) -> dict:
+    return {**unit_cost(values, per_unit, start, end), "product_id": "mg3-p"}
+
+
+MG3_EVENTS = [
+    # transaction, timestamp, properties, expected cost (None: no unit cost applies)
+    ("e1", "2026-01-05T00:00:00Z", '{"tokens": 1000000, "gpu": 1.0}', D(7)),  # 1.0 reads "1"
+    ("e2", "2026-01-12T00:00:00Z", {"tokens": 1_000_000, "gpu": "1", "zone": "z"}, D(9)),
+    ("e3", "2026-01-20T00:00:00Z", {"tokens": 1_000_000, "gpu": 1, "zone": "z"}, D(7)),  # 3 ended
+    ("e4", "2026-02-01T00:00:00Z", {"tokens": 1_000_000, "gpu": 1}, D(8)),  # on the boundary
+    ("e5", "2026-01-08T00:00:00Z", {"tokens": 1_000_000, "gpu": None}, None),  # null never equals
+    ("e6", "2026-01-16T00:00:00Z", {"tokens": 1_000_000, "gpu": None}, D(5)),
+    ("e7", "2026-01-16T00:00:00Z", '{"tokens": 1000000, "gpu": 2, "gpu": 1}', D(7)),  # last wins
+    ("e8", "2026-01-16T00:00:00Z", '{"tokens": 1000000, "gpu": 1, "gpu": 2}', D(5)),
+    ("e9", "2026-01-03T00:00:00Z", {"tokens": 1_000_000}, None),  # before line 4 starts
+    ("e10", "2026-01-04T00:00:00Z", {"tokens": 1_000_000, "a/b~c": "x"}, D(11)),
+]
+
+
+@pytest.fixture(scope="module")
+def edge_run(build_green):
+    s = base("mg3", price=100)
+    s.add_events(
+        [
+            event(f"mg3-{tx}", "mg3-cus", "mg3-llm", at, props, at.replace(":00Z", ":05Z"))
+            for tx, at, props, _ in MG3_EVENTS
+        ]
+    )
+    costs = [
+        mg3_cost({"gpu": 1}, "7", JAN1, "2026-02-01T00:00:00Z"),
+        mg3_cost({"gpu": 1}, "8", "2026-02-01T00:00:00Z", None),
+        mg3_cost({"gpu": 1, "zone": "z"}, "9", "2026-01-10T00:00:00Z", "2026-01-20T00:00:00Z"),
+        mg3_cost({}, "5", "2026-01-15T00:00:00Z", None),
+        mg3_cost({"gpu": 1}, "6", JAN1, None),
+        mg3_cost({"a/b~c": "x"}, "11", JAN1, None),
+    ]
+    unit_costs = "".join(json.dumps(cost) + "\n" for cost in costs)
+    return build_green(
+        "margin_edges",
+        s,
+        AS_OF,
+        extra_files={"unit_costs.jsonl": unit_costs},
+        extra_vars={"margin_dimensions": ["gpu"]},
+    )
+
+
+def test_unit_cost_precedence_at_the_edges(edge_run):
+    rows = edge_run.query(
+        """
+        select rated.transaction_id, costs.cost
+        from int_rated_events as rated
+        left join int_rated_events_costed as costs on rated.rated_event_id = costs.rated_event_id
+        """,
+        workspace=True,
+    )
+    assert sorted(rows) == sorted((f"mg3-{tx}", cost) for tx, _, _, cost in MG3_EVENTS)
+
+
+def test_margin_sums_values_with_one_text_together(edge_run):
+    # 1.0, 1, "1" and a repeated key's last 1 are one value, "1"; JSON null and a missing key
+    # are both null
+    rows = edge_run.query(
+        """
+        select calendar_month::varchar, dimension_value, revenue, cost, uncosted_revenue
+        from rpt_margin_by_dimension
+        order by 1, 2 nulls last
+        """
+    )
+    assert rows == [
+        ("2026-01-01", "1", D(400), D(30), D(0)),
+        ("2026-01-01", "2", D(100), D(5), D(0)),
+        ("2026-01-01", None, D(400), D(16), D(200)),
+        ("2026-02-01", "1", D(100), D(8), D(0)),
+    ]

@@ -24,7 +24,8 @@ costed as (
     select
         rated_events.product_id,
         rated_events.properties,
-        coalesce({{ has_duplicate_json_keys('rated_events.properties') }}, false) as has_duplicate_property_keys,
+        -- the object's keys in order, to tell whether it repeats a dimension key (repeats_key)
+        {{ json_keys('rated_events.properties') }} as property_keys,
         cast({{ dbt.date_trunc('month', 'rated_events.event_timestamp') }} as date) as calendar_month,
         -- rows published before fiat amounts existed were all fiat
         coalesce(rated_events.fiat_credit_type_id, rated_events.credit_type_id) as credit_type_id,
@@ -41,9 +42,10 @@ costed as (
     left join costs on rated_events.rated_event_id = costs.rated_event_id
 ),
 
-with_dimension_values as (
-    -- every key's comparison text (rules 8) read once per rated event: a direct lookup, or,
-    -- for the rare object that repeats a key, its last occurrence (as the spend rollups do)
+with_dimension_json as (
+    -- every key's JSON value read once per rated event: a direct lookup, or, where the object
+    -- repeats that key, its last occurrence (rules 8, as the spend rollups do). Left as JSON:
+    -- the comparison text is read once per distinct value below, not once per event
     select
         calendar_month,
         product_id,
@@ -52,10 +54,49 @@ with_dimension_values as (
         cost,
         has_unit_cost,
         {%- for key in dimension_keys %}
-        {{ json_value_text(json_object_value('properties', key, 'has_duplicate_property_keys')) }}
-            as {{ 'dimension_' ~ loop.index }}_value{{ ',' if not loop.last }}
+        {{ json_object_value('properties', key, repeats_key('property_keys', rollup_string_literal(key))) }}
+            as {{ 'dimension_' ~ loop.index }}_json{{ ',' if not loop.last }}
         {%- endfor %}
     from costed
+),
+
+json_totals as (
+    -- the rated events summed by their JSON values first: a few thousand rows, whatever the
+    -- number of events (sums of decimals are exact, so summing in two steps changes nothing)
+    select
+        calendar_month,
+        product_id,
+        credit_type_id,
+        {%- for key in dimension_keys %}
+        {{ 'dimension_' ~ loop.index }}_json,
+        {%- endfor %}
+        sum(revenue) as revenue,
+        sum(coalesce(cost, 0)) as cost,
+        sum(case when has_unit_cost then 0 else revenue end) as uncosted_revenue
+    from with_dimension_json
+    group by
+        calendar_month,
+        product_id,
+        credit_type_id,
+        {%- for key in dimension_keys %}
+        {{ 'dimension_' ~ loop.index }}_json{{ ',' if not loop.last }}
+        {%- endfor %}
+),
+
+with_dimension_values as (
+    -- every key's comparison text (rules 8; a missing key or JSON null is null)
+    select
+        calendar_month,
+        product_id,
+        credit_type_id,
+        revenue,
+        cost,
+        uncosted_revenue,
+        {%- for key in dimension_keys %}
+        {{ json_value_text('dimension_' ~ loop.index ~ '_json') }}
+            as {{ 'dimension_' ~ loop.index }}_value{{ ',' if not loop.last }}
+        {%- endfor %}
+    from json_totals
 ),
 
 dimension_values as (
@@ -68,13 +109,14 @@ dimension_values as (
         {{ 'dimension_' ~ loop.index }}_value as dimension_value,
         revenue,
         cost,
-        has_unit_cost
+        uncosted_revenue
     from with_dimension_values
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 totals as (
+    -- two JSON values can have one comparison text (1.0 and 1): summed again by the text
     select
         calendar_month,
         product_id,
@@ -82,8 +124,8 @@ totals as (
         dimension_key,
         dimension_value,
         sum(revenue) as revenue,
-        sum(coalesce(cost, 0)) as cost,
-        sum(case when has_unit_cost then 0 else revenue end) as uncosted_revenue
+        sum(cost) as cost,
+        sum(uncosted_revenue) as uncosted_revenue
     from dimension_values
     group by calendar_month, product_id, credit_type_id, dimension_key, dimension_value
 ),
