@@ -338,6 +338,7 @@
         {%- set definition = run_query("select sql from duckdb_views() where database_name = '" ~ target.database
             ~ "' and schema_name = '" ~ target.schema ~ "' and view_name = '" ~ node.name ~ "'").columns[0].values()[0] -%}
         {%- set body = modules.re.sub('(?is)^\\s*create\\s+view\\s+\\S+\\s+as\\s+', '', definition, count=1) | trim -%}
+        {%- set body = raw_source_literals(body) -%}
         {%- if existing == 'table' -%}
             {%- do run_query('drop table ' ~ target_relation) -%}
         {%- endif -%}

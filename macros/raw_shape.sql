@@ -5,6 +5,11 @@
 
 {#- The raw folder, exactly as the sources `usage` and `billing` read it. -#}
 {% macro raw_input_folder() %}
+    {#- read only when executing, like as_of (macros/run_parameters.sql): the sources' YAML is
+        the one place the folder is read while parsing -#}
+    {%- if not execute -%}
+        {{- return('data/raw') -}}
+    {%- endif -%}
     {{- return(var('raw_data_path', env_var('RATED_EVENTS_RAW_PATH', 'data/raw')) | string) -}}
 {% endmacro %}
 

@@ -6,8 +6,14 @@
 {% endmacro %}
 
 {% macro as_of_text() %}
-    {%- set raw_value = var('as_of', env_var('RATED_EVENTS_AS_OF', '')) | string | trim -%}
-    {%- if raw_value in ('', 'None', 'none') -%}
+    {#- read only when executing: dbt re-renders every model then, and a value read while
+        parsing would tie the saved parse to it (a build at another as_of would parse the
+        project again instead of reusing it) -#}
+    {%- if not execute -%}
+        {{- return('1970-01-01 00:00:00.000000') -}}
+    {%- endif -%}
+    {%- set raw_value = as_of_given() -%}
+    {%- if raw_value == '' -%}
         {{- return(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) -}}
     {%- endif -%}
     {%- set pattern = '^(\\d{4})-(\\d{2})-(\\d{2})[Tt ](\\d{2}):(\\d{2}):(\\d{2})(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$' -%}
@@ -31,6 +37,13 @@
     {%- endif -%}
     {%- set utc = local - modules.datetime.timedelta(minutes=offset_minutes) -%}
     {{- return(utc.strftime('%Y-%m-%d %H:%M:%S.%f')) -}}
+{% endmacro %}
+
+{#- The as_of the run was given, as written: var `as_of` (the command line wins), else
+    RATED_EVENTS_AS_OF; '' when neither is set. Call it only when executing (see as_of_text). -#}
+{% macro as_of_given() %}
+    {%- set raw_value = var('as_of', env_var('RATED_EVENTS_AS_OF', '')) | string | trim -%}
+    {{- return('' if raw_value in ('', 'None', 'none') else raw_value) -}}
 {% endmacro %}
 
 {#- Integer vars, validated once: a typo in a var must fail, not rate with a null. -#}

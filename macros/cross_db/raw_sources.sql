@@ -9,8 +9,37 @@
     {{- return(adapter.dispatch('register_raw_sources', 'rated_events')()) -}}
 {% endmacro %}
 
+{#- DuckDB: dbt-duckdb reads the files in place through the sources' external_location, which
+    names the raw folder as `rated_events_raw_folder()` and the freshness of the events as of
+    `rated_events_as_of()`: two macros this hook defines in the build workspace, with this run's
+    values as literals (DuckDB folds them into read_parquet's and read_text's file names).
+    Neither value may appear in the sources' YAML: dbt renders it while parsing, and a value
+    that changes between runs makes dbt parse the file again instead of reusing its saved parse
+    (docs/decisions.md, "Test builds reuse dbt's parse"). The macros are persistent, not
+    temporary: every thread's connection sees them (DuckDB keeps temporary ones per
+    connection), and a view over a source still reads after the run (the workspace's
+    stg_usage__events; the published copy names the folder itself, `raw_source_literals`). The
+    hook runs before any model, and before `dbt source freshness` reads the events. -#}
 {% macro default__register_raw_sources() %}
-    {#- dbt-duckdb reads the files in place through external_location: nothing to do -#}
+    {%- if execute -%}
+        {%- do run_query('create or replace macro rated_events_raw_folder() as '
+            ~ string_literal(raw_input_folder())) -%}
+        {#- as_of, else the clock (current_timestamp, evaluated when the freshness query runs) -#}
+        {%- do run_query('create or replace macro rated_events_as_of() as '
+            ~ ("cast(" ~ string_literal(as_of_text() ~ '+00:00') ~ " as timestamptz)" if as_of_given() else 'current_timestamp')) -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- A workspace view's SQL as readers of the published warehouse can run it: the raw folder's
+    macro (register_raw_sources), defined in the workspace only, replaced by its value there,
+    the folder the build read (also when `dbt run-operation publish_build` publishes it later,
+    whatever that command's own raw folder). -#}
+{% macro raw_source_literals(sql) %}
+    {%- if 'rated_events_raw_folder()' not in sql -%}
+        {{- return(sql) -}}
+    {%- endif -%}
+    {%- set folder = run_query('select rated_events_raw_folder()').columns[0].values()[0] -%}
+    {{- return(sql | replace('rated_events_raw_folder()', string_literal(folder))) -}}
 {% endmacro %}
 
 {#- The configuration files of rules 3, without `.jsonl`: the project's one list of them (the

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_runner import PROJECT_DIR, build_invocation, dbt_build
+from dbt_runner import build_invocation, dbt_build
 from scenario import write_raw
 from test_finalization import MARTS, T1, scenario_at_t1
 
@@ -45,7 +45,7 @@ class Build:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             command,
-            cwd=PROJECT_DIR,
+            cwd=work,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -58,7 +58,7 @@ def dbt_command(work: Path, raw: Path, as_of: str, *args: str, env_extra=None):
     command = other_command(command, *args)
     return subprocess.run(
         command,
-        cwd=PROJECT_DIR,
+        cwd=work,
         env={**env, **(env_extra or {})},
         capture_output=True,
         text=True,
@@ -261,7 +261,7 @@ def test_a_publish_killed_at_any_step_changes_nothing(warehouse, held_back, step
     env["RATED_EVENTS_PUBLISH_PAUSE_AFTER"] = step
     process = subprocess.Popen(
         command,
-        cwd=PROJECT_DIR,
+        cwd=warehouse["work"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
