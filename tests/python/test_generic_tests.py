@@ -142,6 +142,18 @@ UNCHECKED = {
     " history; test_rollups.py checks its key (docs/decisions.md)",
     "rpt_margin_by_dimension": "a view over all history per margin dimension; test_margin.py"
     " checks it on hand-computed cases",
+    # pipelined steps (docs block `pipelined_steps`): a test of a view would compute the chain
+    # again, so the key is checked on the one model that reads it, which carries it
+    **{
+        view: f"a view read only by {reader}, which checks the same key"
+        for view, reader in (
+            ("int_usage_events_ingested", "int_usage_events_decided (via fct_event_outcomes)"),
+            ("int_usage_events_decided", "int_event_outcomes_this_run (via fct_event_outcomes)"),
+            ("int_usage_events_metric_candidates", "int_usage_events_metric_matched"),
+            ("int_rating_targets_enumerated", "int_rating_targets_rate_chosen"),
+            ("int_quantity_movements_tiered", "int_rated_events_priced"),
+        )
+    },
 }
 
 
