@@ -113,13 +113,19 @@ costed_products as (
 
 combinations as (
     -- the distinct (product, values of its cost keys) among the rated events: few, whatever
-    -- the number of events
-    select distinct
-        events.product_id,
+    -- the number of events. Made distinct first, so that only they meet their product's keys
+    -- (the events already met costed_products once, in events_with_values)
+    select
+        distinct_values.product_id,
         costed_products.cost_keys,
-        events.property_json_values
-    from ({{ events_with_values }}) as events
-    inner join costed_products on events.product_id = costed_products.product_id
+        distinct_values.property_json_values
+    from (
+        select distinct
+            events.product_id,
+            events.property_json_values
+        from ({{ events_with_values }}) as events
+    ) as distinct_values
+    inner join costed_products on distinct_values.product_id = costed_products.product_id
 ),
 
 combination_values as (
