@@ -3,8 +3,9 @@
 -- ACCEPTED (handed to rating). Nothing is dropped: with the outcomes already recorded, the row
 -- count equals the raw events received by as_of.
 -- Each event is in exactly one of three disjoint sets, so the outcomes are a union, not a join
--- of history-sized tables: rejected by validation, a duplicate (about 1 %), or kept (in
--- int_usage_events_customer_resolved, whose customer decides ERRORED or ACCEPTED).
+-- of history-sized tables: rejected by validation or a duplicate (about 1 %; both found in one
+-- pass over the validated events), or kept (in int_usage_events_customer_resolved, whose
+-- customer decides ERRORED or ACCEPTED).
 -- Read only by int_usage_events_decided: a view on DuckDB (docs block `pipelined_steps`).
 {{ config(materialized=pipelined_step()) }}
 
@@ -25,7 +26,18 @@ resolved as (
     select * from {{ ref('int_usage_events_customer_resolved') }}
 ),
 
-rejected_events as (
+rejected_or_duplicate as (
+    -- one pass over the validated events: a rejected event is never in the deduplicated set
+    -- (only accepted events are), so the small duplicate set is looked up beside each one
+    select
+        validated.*,
+        duplicates.duplicate_of_event_id
+    from validated
+    left join duplicates on validated.event_id = duplicates.event_id
+    where not validated.is_accepted or duplicates.event_id is not null
+),
+
+rejected_or_duplicate_events as (
     select
         event_id,
         source_file,
@@ -36,29 +48,10 @@ rejected_events as (
         event_type,
         event_timestamp,
         received_at,
-        'ERRORED' as ingestion_outcome,
-        ingest_error_code as error_code,
-        cast(null as {{ dbt.type_string() }}) as duplicate_of_event_id
-    from validated
-    where not is_accepted
-),
-
-duplicate_events as (
-    select
-        validated.event_id,
-        validated.source_file,
-        validated.source_row,
-        validated.transaction_id,
-        validated.customer_ref,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        validated.event_type,
-        validated.event_timestamp,
-        validated.received_at,
-        'DUPLICATE' as ingestion_outcome,
-        cast(null as {{ dbt.type_string() }}) as error_code,
-        duplicates.duplicate_of_event_id
-    from validated
-    inner join duplicates on validated.event_id = duplicates.event_id
+        case when is_accepted then 'DUPLICATE' else 'ERRORED' end as ingestion_outcome,
+        case when not is_accepted then ingest_error_code end as error_code,
+        duplicate_of_event_id
+    from rejected_or_duplicate
 ),
 
 kept_events as (
@@ -79,9 +72,7 @@ kept_events as (
 ),
 
 final as (
-    select * from rejected_events
-    union all
-    select * from duplicate_events
+    select * from rejected_or_duplicate_events
     union all
     select * from kept_events
 )

@@ -9,6 +9,8 @@
 -- a daily run that keeps earlier outcomes writes only the events received since the previous
 -- published run; a run that cannot keep them (configuration or settings changed, as_of moved
 -- back, var daily_refresh false) writes them all, and publishing then replaces every row.
+-- One pass over the outcomes: each error detail comes from a small relation joined beside
+-- them, never from a second read of the outcomes (docs block `pipelined_steps`).
 with
 
 settlement as (
@@ -37,25 +39,19 @@ outcomes as (
         )
 ),
 
-errored as (
-    select * from outcomes
-    where outcome = 'ERRORED'
-),
-
-raw_events as (
-    select * from {{ ref('int_usage_events_validated') }}
-),
-
-targets as (
-    select * from {{ ref('int_rating_targets_rate_chosen') }}
-),
-
-matched as (
-    select * from {{ ref('int_usage_events_metric_matched') }}
+malformed_events as (
+    -- what MALFORMED_EVENT details quote from the raw row
+    select
+        event_id,
+        timestamp_text,
+        properties_text
+    from {{ ref('int_usage_events_validated') }}
+    where ingest_error_code = 'MALFORMED_EVENT'
 ),
 
 first_failed_targets as (
-    -- the target that gave the event its code (first by contract, product, metric)
+    -- the target that gave a failing code (first by contract, product, metric): the few
+    -- targets not rated, of every event; an event's outcome picks the one with its code
     select
         targets.event_id,
         targets.target_status,
@@ -70,53 +66,79 @@ first_failed_targets as (
             partition by targets.event_id, targets.target_status
             order by targets.contract_id, targets.product_id nulls first, targets.billable_metric_id
         ) as target_rank
-    from targets
+    from {{ ref('int_rating_targets_rate_chosen') }} as targets
     where targets.target_status <> 'RATED'
-        -- only the errored events (about 1 % of them), not every target of every event
-        and targets.event_id in (select errored.event_id from errored)
+),
+
+failed_metrics as (
+    -- INVALID_AGGREGATION_VALUE details quote the metric's property
+    select
+        matched.event_id,
+        matched.billable_metric_id,
+        matched.aggregation_type,
+        matched.aggregation_key,
+        matched.aggregation_value_text
+    from {{ ref('int_usage_events_metric_matched') }} as matched
+    inner join first_failed_targets as failed
+        on matched.event_id = failed.event_id
+        and matched.billable_metric_id = failed.billable_metric_id
+    where failed.target_rank = 1
+        and failed.target_status = 'INVALID_AGGREGATION_VALUE'
 ),
 
 matched_metric_lists as (
-    -- only NO_ACTIVE_CONTRACT details list the matched metrics
+    -- NO_ACTIVE_CONTRACT details list the matched metrics of an event that has no rating
+    -- target (no contract of its customer was active): only those events are aggregated
     select
-        event_id,
-        {{ ordered_text_agg('billable_metric_id', "', '") }} as metric_ids
-    from matched
+        matched.event_id,
+        {{ ordered_text_agg('matched.billable_metric_id', "', '") }} as metric_ids
+    from {{ ref('int_usage_events_metric_matched') }} as matched
     where
-        event_id in (
-            select errored.event_id
-            from errored
-            where errored.error_code = 'NO_ACTIVE_CONTRACT'
+        not exists (
+            select 1
+            from {{ ref('int_rating_targets_rate_chosen') }} as targets
+            where targets.event_id = matched.event_id
         )
-    group by event_id
+    group by matched.event_id
 ),
 
-details as (
+final as (
     select
         outcomes.event_id,
+        outcomes.source_file,
+        cast(outcomes.source_row as bigint) as source_row,
+        outcomes.transaction_id,
+        outcomes.customer_ref,
+        outcomes.customer_id,
+        outcomes.event_type,
+        outcomes.event_timestamp,
+        outcomes.received_at,
+        outcomes.outcome,
+        outcomes.error_code,
+        -- a readable detail naming the field, customer, metric, product or period at fault
         case outcomes.error_code
             when 'MALFORMED_EVENT'
                 then
                     case
-                        when {{ is_blank('raw_events.transaction_id') }} then 'transaction_id is missing'
-                        when {{ is_blank('raw_events.customer_ref') }} then 'customer_id is missing'
-                        when {{ is_blank('raw_events.event_type') }} then 'event_type is missing'
-                        when raw_events.received_at is null then 'received_at is missing'
-                        when raw_events.event_timestamp is null
-                            then 'timestamp ' || coalesce({{ quote_char() }} || raw_events.timestamp_text || {{ quote_char() }}, 'null')
+                        when {{ is_blank('outcomes.transaction_id') }} then 'transaction_id is missing'
+                        when {{ is_blank('outcomes.customer_ref') }} then 'customer_id is missing'
+                        when {{ is_blank('outcomes.event_type') }} then 'event_type is missing'
+                        when outcomes.received_at is null then 'received_at is missing'
+                        when outcomes.event_timestamp is null
+                            then 'timestamp ' || coalesce({{ quote_char() }} || malformed.timestamp_text || {{ quote_char() }}, 'null')
                                 || ' is not an RFC 3339 timestamp with a zone'
-                        else 'properties is not a JSON object: ' || left(raw_events.properties_text, 200)
+                        else 'properties is not a JSON object: ' || left(malformed.properties_text, 200)
                     end
             when 'TIMESTAMP_IN_FUTURE'
                 then
-                    'timestamp ' || cast(raw_events.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
+                    'timestamp ' || cast(outcomes.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
                     || cast({{ int_var('max_future_hours') }} as {{ dbt.type_string() }}) || ' hours after received_at '
-                    || cast(raw_events.received_at as {{ dbt.type_string() }})
+                    || cast(outcomes.received_at as {{ dbt.type_string() }})
             when 'TIMESTAMP_TOO_OLD'
                 then
-                    'timestamp ' || cast(raw_events.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
+                    'timestamp ' || cast(outcomes.event_timestamp as {{ dbt.type_string() }}) || ' is more than '
                     || cast({{ int_var('max_backdate_days') }} as {{ dbt.type_string() }}) || ' days before received_at '
-                    || cast(raw_events.received_at as {{ dbt.type_string() }})
+                    || cast(outcomes.received_at as {{ dbt.type_string() }})
             when 'CUSTOMER_NOT_FOUND'
                 then
                     'customer_id ' || {{ quote_char() }} || outcomes.customer_ref || {{ quote_char() }} || ' matches no customer id or ingest alias'
@@ -145,41 +167,24 @@ details as (
                 || cast(failed.billing_period_start as {{ dbt.type_string() }}) || ', ' || cast(failed.billing_period_end as {{ dbt.type_string() }})
                 || ') of contract ' || failed.contract_id || ' finalized at '
                 || cast(failed.finalized_at as {{ dbt.type_string() }})
-        end as error_detail
-    from errored as outcomes
-    inner join raw_events on outcomes.event_id = raw_events.event_id
-    left join first_failed_targets as failed
-        on outcomes.event_id = failed.event_id
-        and outcomes.error_code = failed.target_status
-        and failed.target_rank = 1
-    left join matched as failed_metric
-        on failed.event_id = failed_metric.event_id
-        and failed.billable_metric_id = failed_metric.billable_metric_id
-    left join matched_metric_lists on outcomes.event_id = matched_metric_lists.event_id
-),
-
-final as (
-    select
-        outcomes.event_id,
-        outcomes.source_file,
-        cast(outcomes.source_row as bigint) as source_row,
-        outcomes.transaction_id,
-        outcomes.customer_ref,
-        outcomes.customer_id,
-        outcomes.event_type,
-        outcomes.event_timestamp,
-        outcomes.received_at,
-        outcomes.outcome,
-        outcomes.error_code,
-        details.error_detail,
+        end as error_detail,
         outcomes.duplicate_of_event_id,
         cast(outcomes.matched_metric_count as integer) as matched_metric_count,
         cast(outcomes.rated_target_count as integer) as rated_target_count,
         outcomes.run_as_of,
         outcomes.run_inputs_hash
     from outcomes
-    left join details on outcomes.event_id = details.event_id
-    order by outcomes.received_at, outcomes.source_file, outcomes.source_row
+    -- one pass over this run's outcomes; every table beside it is small (the ~1 % that failed)
+    left join malformed_events as malformed
+        on outcomes.event_id = malformed.event_id
+    left join first_failed_targets as failed
+        on outcomes.event_id = failed.event_id
+        and outcomes.error_code = failed.target_status
+        and failed.target_rank = 1
+    left join failed_metrics as failed_metric
+        on failed.event_id = failed_metric.event_id
+        and failed.billable_metric_id = failed_metric.billable_metric_id
+    left join matched_metric_lists on outcomes.event_id = matched_metric_lists.event_id
 )
 
 select * from final
