@@ -5,11 +5,16 @@
 -- billing period the previous run had not finalized; the other copies of those events'
 -- transaction ids come along as settled context for deduplication (`is_settled`), and every
 -- other event keeps the outcome already recorded in fct_event_outcomes.
+-- A run that keeps no earlier outcome (every full build) has every event in play and no settled
+-- copy: it compiles to one pass over the events (macro run_may_keep_earlier_outcomes), because
+-- DuckDB holds a relation read twice in memory whole (docs block `pipelined_steps`).
+{%- set may_keep_earlier_outcomes = run_may_keep_earlier_outcomes() %}
 with
 
 events as (
     select * from {{ ref('stg_usage__events') }}
 ),
+{%- if may_keep_earlier_outcomes %}
 
 settlement as (
     select * from {{ ref('int_run_settlement') }}
@@ -18,6 +23,7 @@ settlement as (
 open_windows as (
     select * from {{ ref('int_customer_ref_open_windows') }}
 ),
+{%- endif %}
 
 received as (
     -- events received after as_of do not exist yet; a missing received_at cannot be placed
@@ -26,6 +32,7 @@ received as (
     from events
     where received_at is null or received_at <= {{ as_of_timestamp() }}
 ),
+{%- if may_keep_earlier_outcomes %}
 
 scope as (
     select
@@ -92,6 +99,16 @@ scoped as (
     union all
     select * from chain_context
 ),
+{%- else %}
+
+scoped as (
+    -- every event is in play: this run keeps no outcome of an earlier one
+    select
+        received.*,
+        false as is_settled
+    from received
+),
+{%- endif %}
 
 validated as (
     select

@@ -6,12 +6,12 @@
     database=relation.database, schema=relation.schema, identifier=relation.identifier
 ) if execute else none %}
 {% if found is not none %}
-    select * from {{ relation }}
+select * from {{ relation }}
 {% else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as publication_id,
-        cast(null as timestamp) as run_as_of,
-        cast(null as {{ dbt.type_string() }}) as run_config_hash,
-        cast(null as timestamp) as published_at
-    where 1 = 0
+select
+    cast(null as {{ dbt.type_string() }}) as publication_id,
+    cast(null as timestamp) as run_as_of,
+    cast(null as {{ dbt.type_string() }}) as run_config_hash,
+    cast(null as timestamp) as published_at
+where 1 = 0
 {% endif %}
