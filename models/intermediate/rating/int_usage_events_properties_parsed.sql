@@ -21,7 +21,18 @@ metric_event_types as (
     select * from {{ ref('stg_billing__billable_metric_event_types') }}
 ),
 
-keys_by_event_type as (
+keys_for_every_type as (
+    -- metrics without an event type filter read their keys on every event
+    select
+        {{ list_distinct(
+            'coalesce(' ~ list_agg('metric_keys.property_key', distinct=true) ~ ', ' ~ empty_text_list() ~ ')'
+        ) }} as property_keys
+    from metrics
+    inner join metric_keys on metrics.billable_metric_id = metric_keys.billable_metric_id
+    where not metrics.has_event_type_filter
+),
+
+keys_of_named_types as (
     select
         metric_event_types.event_type,
         {{ list_agg('metric_keys.property_key', distinct=true) }} as property_keys
@@ -30,21 +41,22 @@ keys_by_event_type as (
     group by metric_event_types.event_type
 ),
 
-keys_for_every_type as (
-    -- metrics without an event type filter read their keys on every event
-    select coalesce({{ list_agg('metric_keys.property_key', distinct=true) }}, {{ empty_text_list() }}) as property_keys
-    from metrics
-    inner join metric_keys on metrics.billable_metric_id = metric_keys.billable_metric_id
-    where not metrics.has_event_type_filter
+keys_by_event_type as (
+    -- the keys read on an event of a type some metric names: its metrics' keys and those read
+    -- on every event; combined once per type here, not once per event
+    select
+        keys_of_named_types.event_type,
+        {{ list_distinct(list_concat('keys_of_named_types.property_keys', 'keys_for_every_type.property_keys')) }}
+            as property_keys
+    from keys_of_named_types
+    cross join keys_for_every_type
 ),
 
 events_with_keys as (
     select
         events.event_id,
         events.properties_text,
-        {{ list_distinct(
-            list_concat('coalesce(keys_by_event_type.property_keys, ' ~ empty_text_list() ~ ')', 'keys_for_every_type.property_keys')
-        ) }} as property_keys
+        coalesce(keys_by_event_type.property_keys, keys_for_every_type.property_keys) as property_keys
     from events
     left join keys_by_event_type on events.event_type = keys_by_event_type.event_type
     cross join keys_for_every_type
