@@ -72,14 +72,14 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- Whether this run may keep outcomes that earlier runs recorded (int_run_settlement), asked
-    when a model runs, after the settlement is built. A model whose daily form reads the events
-    twice (the settled copies beside the events in play) compiles to one pass when the answer is
-    no: every full build. The daily form is right in both cases, so whenever the settlement
-    cannot be read (parsing, `dbt compile` before a build) the answer is yes. -#}
-{% macro run_may_keep_earlier_outcomes() %}
+{#- Whether this run may keep outcomes that earlier runs recorded, asked when a model runs,
+    after `settlement` (int_run_settlement, which the model passes) is built. A model whose
+    daily form reads the events twice (the settled copies beside the events in play) compiles
+    to one pass when the answer is no: every full build. The daily form is right in both
+    cases, so whenever the settlement cannot be read (parsing, `dbt compile` before a build)
+    the answer is yes. -#}
+{% macro run_may_keep_earlier_outcomes(settlement) %}
     {%- if not execute -%}{{ return(true) }}{%- endif -%}
-    {%- set settlement = ref('int_run_settlement') -%}
     {%- if adapter.get_relation(settlement.database, settlement.schema, settlement.identifier) is none -%}
         {{ return(true) }}
     {%- endif -%}

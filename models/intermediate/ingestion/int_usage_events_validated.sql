@@ -8,7 +8,7 @@
 -- A run that keeps no earlier outcome (every full build) has every event in play and no settled
 -- copy: it compiles to one pass over the events (macro run_may_keep_earlier_outcomes), because
 -- DuckDB holds a relation read twice in memory whole (docs block `pipelined_steps`).
-{%- set may_keep_earlier_outcomes = run_may_keep_earlier_outcomes() %}
+{%- set may_keep_earlier_outcomes = run_may_keep_earlier_outcomes(ref('int_run_settlement')) %}
 with
 
 events as (
