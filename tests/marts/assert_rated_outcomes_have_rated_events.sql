@@ -13,12 +13,9 @@ rated_events as (
     select event_id from {{ ref('fct_rated_events_draft') }}
     union all
     select event_id from {{ ref('fct_rated_events_finalized') }}
-),
-
-rated_event_ids as (
-    select distinct event_id from rated_events
 )
 
+-- an anti join: the rated events' ids are looked up as they are, not made distinct first
 select
     outcomes.event_id,
     outcomes.transaction_id,
@@ -27,5 +24,7 @@ select
     outcomes.received_at,
     outcomes.rated_target_count
 from outcomes
-left join rated_event_ids on outcomes.event_id = rated_event_ids.event_id
-where rated_event_ids.event_id is null
+where not exists (
+        select 1 from rated_events
+        where rated_events.event_id = outcomes.event_id
+    )

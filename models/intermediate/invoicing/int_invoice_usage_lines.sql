@@ -40,7 +40,7 @@ unit_events as (
         accumulated.billing_period_start,
         accumulated.aggregation_type,
         accumulated.aggregation_value,
-        accumulated.aggregation_value_text,
+        accumulated.is_first_sighting,
         effective_rates.pricing_id,
         effective_rates.rate_type,
         effective_rates.multiplier,
@@ -85,8 +85,9 @@ numbered as (
 ),
 
 stretches as (
-    -- each stretch's own events: counted, summed, their maximum and the latest value (the
-    -- unit's latest value at a stretch's end is its own last event's: a stretch is never empty)
+    -- each stretch's own events: counted, summed, their maximum, the latest value (the unit's
+    -- latest value at a stretch's end is its own last event's: a stretch is never empty) and
+    -- the UNIQUE values seen first
     select
         invoice_id,
         contract_id,
@@ -104,34 +105,13 @@ stretches as (
         count(*) as stretch_event_count,
         sum(aggregation_value) as stretch_value_sum,
         max(aggregation_value) as stretch_value_max,
-        max_by(aggregation_value, event_sequence) as stretch_value_latest
+        max_by(aggregation_value, event_sequence) as stretch_value_latest,
+        -- UNIQUE: each value counts from the stretch it first appears in, the stretch of its
+        -- first sighting in the ordering key (flagged by the running aggregate, which sorted
+        -- the unit's values once already: no second read of the events here)
+        count(case when aggregation_type = 'UNIQUE' and is_first_sighting then 1 end) as new_value_count
     from numbered
     group by invoice_id, contract_id, product_id, pricing_group_values, billing_period_start, stretch_number
-),
-
-first_sightings as (
-    -- UNIQUE: each value counts from the stretch it first appears in
-    select
-        contract_id,
-        product_id,
-        pricing_group_values,
-        billing_period_start,
-        min(stretch_number) as stretch_number
-    from numbered
-    where aggregation_type = 'UNIQUE' and aggregation_value_text is not null
-    group by contract_id, product_id, pricing_group_values, billing_period_start, aggregation_value_text
-),
-
-new_values as (
-    select
-        contract_id,
-        product_id,
-        pricing_group_values,
-        billing_period_start,
-        stretch_number,
-        count(*) as new_value_count
-    from first_sightings
-    group by contract_id, product_id, pricing_group_values, billing_period_start, stretch_number
 ),
 
 stretch_aggregates as (
@@ -155,14 +135,8 @@ stretch_aggregates as (
         cast(sum(stretches.stretch_value_sum) over unit_so_far as decimal(38, 12)) as value_sum,
         max(stretches.stretch_value_max) over unit_so_far as value_max,
         stretches.stretch_value_latest as value_latest,
-        cast(coalesce(sum(new_values.new_value_count) over unit_so_far, 0) as decimal(38, 12)) as distinct_values
+        cast(sum(stretches.new_value_count) over unit_so_far as decimal(38, 12)) as distinct_values
     from stretches
-    left join new_values
-        on stretches.contract_id = new_values.contract_id
-        and stretches.product_id = new_values.product_id
-        and stretches.pricing_group_values = new_values.pricing_group_values
-        and stretches.billing_period_start = new_values.billing_period_start
-        and stretches.stretch_number = new_values.stretch_number
     window unit_so_far as (
         partition by stretches.contract_id, stretches.product_id, stretches.pricing_group_values, stretches.billing_period_start
         order by stretches.stretch_number
