@@ -24,19 +24,25 @@ usage_movements as (
         quantities.product_id,
         'USAGE' as component,
         quantities.running_quantity_before as quantity_from,
-        quantities.running_quantity as quantity_to,
-        quantities.is_last_in_unit
+        quantities.running_quantity as quantity_to
     from quantities
 ),
 
 unit_totals as (
+    -- the last event of each unit of a rounded product, read from the model itself and not
+    -- from `usage_movements`: DuckDB would keep a CTE read twice as a whole copy (docs block
+    -- `pipelined_steps`), where this read keeps only the units' last events
     select
-        usage_movements.*,
+        last_events.event_id,
+        last_events.billable_metric_id,
+        last_events.contract_id,
+        last_events.product_id,
+        last_events.running_quantity as quantity_to,
         products.rounding_method,
         products.rounding_decimal_places
-    from usage_movements
-    inner join products on usage_movements.product_id = products.product_id
-    where usage_movements.is_last_in_unit and products.rounding_method is not null
+    from {{ ref('int_rating_targets_accumulated') }} as last_events
+    inner join products on last_events.product_id = products.product_id
+    where last_events.is_last_in_unit and products.rounding_method is not null
 ),
 
 rounding_movements as (

@@ -49,22 +49,25 @@ event_properties as (
 
 candidate_specifiers as (
     -- overrides of the target's contract in force at the event, with specifiers whose
-    -- product and tags fields (when given) match the product
+    -- product and tags fields (when given) match the product. The targets are read from the
+    -- model, not from `targets`, which `final` reads: DuckDB would keep a CTE read twice as a
+    -- whole copy (docs block `pipelined_steps`); this read scans only the four columns it needs
     select
-        targets.event_id,
-        targets.contract_id,
-        targets.product_id,
+        rated_targets.event_id,
+        rated_targets.contract_id,
+        rated_targets.product_id,
         overrides.override_id,
         specifiers.specifier_index,
         specifiers.named_key_count
-    from targets
+    from {{ ref('int_rating_targets_rate_chosen') }} as rated_targets
     inner join overrides
-        on targets.contract_id = overrides.contract_id
-        and targets.event_timestamp >= overrides.starting_at
-        and (overrides.ending_before is null or targets.event_timestamp < overrides.ending_before)
+        on rated_targets.contract_id = overrides.contract_id
+        and rated_targets.event_timestamp >= overrides.starting_at
+        and (overrides.ending_before is null or rated_targets.event_timestamp < overrides.ending_before)
     inner join specifiers on overrides.override_id = specifiers.override_id
-    inner join products on targets.product_id = products.product_id
-    where (specifiers.product_id is null or specifiers.product_id = targets.product_id)
+    inner join products on rated_targets.product_id = products.product_id
+    where rated_targets.target_status = 'RATED'
+        and (specifiers.product_id is null or specifiers.product_id = rated_targets.product_id)
         and (not specifiers.has_product_tags or {{ list_length(list_intersect('specifiers.product_tags', 'products.tags')) }} > 0)
 ),
 
