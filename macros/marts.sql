@@ -54,3 +54,28 @@ cross join {{ run }} as run
 {% macro adds_units(component) -%}
     {{ component }} in ('USAGE', 'ROUNDING_ADJUSTMENT')
 {%- endmacro %}
+
+{#- Whether an alert's running value has reached its threshold: spend and usage alerts reach
+    it from below (value >= threshold), a low-balance alert from above (remaining amount <=
+    threshold). Arguments are SQL expressions. -#}
+{% macro alert_reaches(value, alert_type='alert_type', threshold='threshold') -%}
+    case when {{ alert_type }} = 'LOW_BALANCE' then {{ value }} <= {{ threshold }} else {{ value }} >= {{ threshold }} end
+{%- endmacro %}
+
+{#- fct_alert_triggers: the rated events (their parts, from the draft and finalized marts) of
+    the customers in `watched_customers` (a relation with customer_id), as a subquery named
+    `alias` with `columns`; `expressions` maps a column to the SQL that reads it, written over
+    a mart aliased `rated`. Each step of the model reads the marts through it rather than
+    through one CTE (docs block `pipelined_steps`). -#}
+{% macro watched_rated_event_parts(draft, finalized, watched_customers, columns, expressions, alias) -%}
+    (-- only the customers someone watches: without alerts this reads nothing
+    {%- for mart, mart_alias in [(draft, 'draft_rated_events'), (finalized, 'finalized_rated_events')] %}
+    select {% for column in columns %}{{ expressions.get(column, 'rated.' ~ column) | replace('rated.', mart_alias ~ '.') }}{{ ',' if not loop.last }}{% endfor %}
+    from {{ mart }} as {{ mart_alias }}
+    inner join {{ watched_customers }} on {{ mart_alias }}.customer_id = {{ watched_customers }}.customer_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    ) as {{ alias }}
+{%- endmacro %}

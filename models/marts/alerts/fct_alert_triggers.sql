@@ -4,8 +4,8 @@
 -- Window functions over the rated-event marts: a finalized period's rows never change, so
 -- neither does a trigger they hold; a draft trigger moves when a late event lands before it.
 -- Shaped for history-sized input: the watched rows carry what a trigger reports (no join back
--- to the rated events), and the two windows sort by the rated events' order itself, so there
--- is no separate numbering of every rated event (a third sort of history).
+-- to the rated events); they are summed per day of event time first, and only the days that
+-- can hold a trigger are sorted in the rated events' order (docs block `alert_triggers`).
 with
 
 alerts as (
@@ -26,14 +26,6 @@ contracts as (
 
 balances as (
     select * from {{ ref('dim_balances') }}
-),
-
-draft_rated_events as (
-    select * from {{ ref('fct_rated_events_draft') }}
-),
-
-finalized_rated_events as (
-    select * from {{ ref('fct_rated_events_finalized') }}
 ),
 
 {%- set rated_event_columns = [
@@ -57,17 +49,15 @@ alerted_customers as (
     import CTEs above): DuckDB keeps a CTE that several steps read as a whole copy (at 10M
     events, 2.3 GB spilled to disk and read back five times), while each step reading the
     marts scans only the columns it needs -#}
-{%- set rated_event_parts -%}
-    (-- only the customers someone watches: without alerts this reads nothing
-    select {% for column in rated_event_columns %}{{ rated_event_expressions.get(column, 'rated.' ~ column) | replace('rated.', 'draft_rated_events.') }}{{ ',' if not loop.last }}{% endfor %}
-    from {{ ref('fct_rated_events_draft') }} as draft_rated_events
-    inner join alerted_customers on draft_rated_events.customer_id = alerted_customers.customer_id
-    union all
-    select {% for column in rated_event_columns %}{{ rated_event_expressions.get(column, 'rated.' ~ column) | replace('rated.', 'finalized_rated_events.') }}{{ ',' if not loop.last }}{% endfor %}
-    from {{ ref('fct_rated_events_finalized') }} as finalized_rated_events
-    inner join alerted_customers on finalized_rated_events.customer_id = alerted_customers.customer_id
-    ) as rated_event_parts
-{%- endset %}
+{%- set rated_event_parts = watched_rated_event_parts(
+    ref('fct_rated_events_draft'), ref('fct_rated_events_finalized'), 'alerted_customers',
+    rated_event_columns, rated_event_expressions, 'rated_event_parts'
+) -%}
+{#- the same with the usage events' properties, for the property filters only -#}
+{%- set rated_event_parts_with_properties = watched_rated_event_parts(
+    ref('fct_rated_events_draft'), ref('fct_rated_events_finalized'), 'alerted_customers',
+    rated_event_columns + ['properties'], rated_event_expressions, 'parts_with_properties'
+) %}
 
 {%- set whole_columns = [
     'transaction_id', 'event_id', 'contract_id', 'invoice_id', 'billing_period_start',
@@ -98,10 +88,8 @@ alerted_customers as (
 
 whole_rated_events as (
     -- spend and usage count a rated event whole. One that no balance split is one row already
-    -- (`first_part_id` finds its properties)
     select
         unsplit_rated_event_id,
-        rated_event_id as first_part_id,
         {% for column in whole_columns %}{{ column }},
         {% endfor %}quantity,
         amount,
@@ -113,7 +101,6 @@ whole_rated_events as (
     -- ones is the same on each part
     select
         unsplit_rated_event_id,
-        min(rated_event_id) as first_part_id,
         {% for column in whole_columns %}min({{ column }}) as {{ column }},
         {% endfor %}sum(quantity) as quantity,
         sum(amount) as amount,
@@ -213,33 +200,36 @@ period_alert_rows as (
     )
 ),
 
-rated_event_properties as (
-    select
-        draft_rated_events.rated_event_id,
-        draft_rated_events.properties
-    from draft_rated_events
-    union all
-    select
-        finalized_rated_events.rated_event_id,
-        finalized_rated_events.properties
-    from finalized_rated_events
-),
-
 filter_keys as (
     -- each filtered alert's rated events meet each of its filters, with the usage event's
-    -- properties (read from the marts only for these)
+    -- properties. Read from the marts again (each part of a split rated event is the same
+    -- event, and the verdicts are kept per rated event), not from `period_alert_rows`: DuckDB
+    -- would keep a CTE read twice as a whole copy (docs block `pipelined_steps`)
     select
-        period_alert_rows.alert_id,
-        period_alert_rows.unsplit_rated_event_id,
-        parts.properties,
+        period_alerts.alert_id,
+        parts_with_properties.unsplit_rated_event_id,
+        parts_with_properties.properties,
         alert_filters.filter_index,
         alert_filters.property_name,
         alert_filters.must_exist,
         alert_filters.has_in_values,
         alert_filters.has_not_in_values
-    from period_alert_rows
-    inner join alert_filters on period_alert_rows.alert_id = alert_filters.alert_id
-    inner join rated_event_properties as parts on period_alert_rows.first_part_id = parts.rated_event_id
+    from period_alerts
+    inner join alert_filters on period_alerts.alert_id = alert_filters.alert_id
+    inner join {{ rated_event_parts_with_properties }}
+        on period_alerts.contract_id = parts_with_properties.contract_id
+    inner join reachable_periods
+        on period_alerts.alert_id = reachable_periods.alert_id
+        and parts_with_properties.invoice_id = reachable_periods.invoice_id
+    -- the rows `period_alert_rows` adds up
+    where (
+        period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
+        and parts_with_properties.fiat_credit_type_id = period_alerts.fiat_credit_type_id
+    ) or (
+        period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
+        and parts_with_properties.product_id = period_alerts.product_id
+        and {{ adds_units('parts_with_properties.component') }}
+    )
 ),
 
 filter_json_values as (
@@ -385,23 +375,92 @@ watched_events as (
     select * from low_balance_events
 ),
 
-running_values as (
+day_changes as (
+    -- each (alert, scope)'s rated events cut by UTC day of event time, the first key of the
+    -- rated events' order, so a day's rated events follow each other in that order: what the
+    -- day changes the value by, and its changes toward the threshold alone (the most the day
+    -- can move the value that way)
+    select
+        watched_events.alert_id,
+        watched_events.scope_id,
+        {{ dbt.date_trunc('day', 'watched_events.event_timestamp') }} as event_day,
+        min(alerts.alert_type) as alert_type,
+        min(alerts.threshold) as threshold,
+        min(watched_events.starting_value) as starting_value,
+        sum(watched_events.value_change) as day_change,
+        sum(
+            case
+                when alerts.alert_type = 'LOW_BALANCE' and watched_events.value_change < 0 then watched_events.value_change
+                when alerts.alert_type <> 'LOW_BALANCE' and watched_events.value_change > 0 then watched_events.value_change
+                else 0
+            end
+        ) as day_change_toward
+    from watched_events
+    inner join alerts on watched_events.alert_id = alerts.alert_id
+    group by watched_events.alert_id, watched_events.scope_id, {{ dbt.date_trunc('day', 'watched_events.event_timestamp') }}
+),
+
+day_starts as (
+    -- the value when each day starts: a running sum over days, a few rows per scope
+    select
+        day_changes.*,
+        day_changes.starting_value + coalesce(sum(day_changes.day_change) over (
+            partition by day_changes.alert_id, day_changes.scope_id
+            order by day_changes.event_day
+            rows between unbounded preceding and 1 preceding
+        ), 0) as value_at_day_start,
+        row_number() over (
+            partition by day_changes.alert_id, day_changes.scope_id order by day_changes.event_day
+        ) = 1 as is_first_day
+    from day_changes
+),
+
+candidate_days as (
+    -- the days that can hold the trigger, the first rated event whose value reaches the
+    -- threshold: every rated event before it did not reach it, so its day starts short of the
+    -- threshold (unless it is the scope's first day, which starts at the starting value), and
+    -- the day's changes toward the threshold reach it. Usually one day per scope: the rated
+    -- events of every other day are not sorted
+    select
+        alert_id,
+        scope_id,
+        event_day,
+        value_at_day_start,
+        is_first_day
+    from day_starts
+    where (is_first_day or not {{ alert_reaches('value_at_day_start') }})
+        and {{ alert_reaches('value_at_day_start + day_change_toward') }}
+),
+
+candidate_events as (
     select
         watched_events.*,
-        watched_events.starting_value + sum(watched_events.value_change) over scope_order as value_after,
-        row_number() over scope_order as scope_row
+        candidate_days.event_day,
+        candidate_days.value_at_day_start,
+        candidate_days.is_first_day
     from watched_events
-    window scope_order as (
-        partition by watched_events.alert_id, watched_events.scope_id
+    inner join candidate_days
+        on watched_events.alert_id = candidate_days.alert_id
+        and watched_events.scope_id = candidate_days.scope_id
+        and {{ dbt.date_trunc('day', 'watched_events.event_timestamp') }} = candidate_days.event_day
+),
+
+running_values as (
+    select
+        candidate_events.*,
+        candidate_events.value_at_day_start + sum(candidate_events.value_change) over day_order as value_after,
+        row_number() over day_order as day_row
+    from candidate_events
+    window day_order as (
+        partition by candidate_events.alert_id, candidate_events.scope_id, candidate_events.event_day
         order by {{ rated_event_order | indent(8) }}
         rows between unbounded preceding and current row
     )
 ),
 
 reached as (
-    -- spend and quantity reach a threshold from below; a remaining amount from above. The
-    -- first rated event that reaches it is the scope's first, or one whose value before did
-    -- not (the one before it did not reach it): only such rows can be the trigger
+    -- the rated events that reach the threshold when the one before them did not (or that are
+    -- the scope's first): only such rows can be the trigger
     select
         running_values.*,
         running_values.value_after - running_values.value_change as value_before,
@@ -411,21 +470,19 @@ reached as (
         alerts.threshold
     from running_values
     inner join alerts on running_values.alert_id = alerts.alert_id
-    where (
-        alerts.alert_type = 'LOW_BALANCE'
-        and running_values.value_after <= alerts.threshold
-        and (running_values.scope_row = 1 or running_values.value_after - running_values.value_change > alerts.threshold)
-    ) or (
-        alerts.alert_type <> 'LOW_BALANCE'
-        and running_values.value_after >= alerts.threshold
-        and (running_values.scope_row = 1 or running_values.value_after - running_values.value_change < alerts.threshold)
-    )
+    where {{ alert_reaches('running_values.value_after', 'alerts.alert_type', 'alerts.threshold') }}
+        and (
+            (running_values.is_first_day and running_values.day_row = 1)
+            or not {{ alert_reaches('running_values.value_after - running_values.value_change', 'alerts.alert_type', 'alerts.threshold') }}
+        )
 ),
 
 first_reached as (
     select
         reached.*,
-        row_number() over (partition by reached.alert_id, reached.scope_id order by reached.scope_row) as reach_order
+        row_number() over (
+            partition by reached.alert_id, reached.scope_id order by reached.event_day, reached.day_row
+        ) as reach_order
     from reached
 ),
 
