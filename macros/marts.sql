@@ -79,3 +79,18 @@ cross join {{ run }} as run
     {%- endfor %}
     ) as {{ alias }}
 {%- endmacro %}
+
+{#- fct_alert_triggers: whether a spend or usage alert (`alert`: period_alerts) counts a rated
+    event (`rated_event`: a relation with fiat_credit_type_id, product_id, component): spend
+    counts every rated event in the contract's fiat type (custom pricing units converted),
+    usage the product's rows that add units. -#}
+{% macro alert_counts_rated_event(alert, rated_event) -%}
+    (
+        {{ alert }}.alert_type = 'SPEND_THRESHOLD_REACHED'
+        and {{ rated_event }}.fiat_credit_type_id = {{ alert }}.fiat_credit_type_id
+    ) or (
+        {{ alert }}.alert_type = 'USAGE_THRESHOLD_REACHED'
+        and {{ rated_event }}.product_id = {{ alert }}.product_id
+        and {{ adds_units(rated_event ~ '.component') }}
+    )
+{%- endmacro %}

@@ -190,14 +190,7 @@ period_alert_rows as (
     inner join reachable_periods
         on period_alerts.alert_id = reachable_periods.alert_id
         and whole_rated_events.invoice_id = reachable_periods.invoice_id
-    where (
-        period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
-        and whole_rated_events.fiat_credit_type_id = period_alerts.fiat_credit_type_id
-    ) or (
-        period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
-        and whole_rated_events.product_id = period_alerts.product_id
-        and {{ adds_units('whole_rated_events.component') }}
-    )
+    where {{ alert_counts_rated_event('period_alerts', 'whole_rated_events') }}
 ),
 
 filter_keys as (
@@ -222,14 +215,7 @@ filter_keys as (
         on period_alerts.alert_id = reachable_periods.alert_id
         and parts_with_properties.invoice_id = reachable_periods.invoice_id
     -- the rows `period_alert_rows` adds up
-    where (
-        period_alerts.alert_type = 'SPEND_THRESHOLD_REACHED'
-        and parts_with_properties.fiat_credit_type_id = period_alerts.fiat_credit_type_id
-    ) or (
-        period_alerts.alert_type = 'USAGE_THRESHOLD_REACHED'
-        and parts_with_properties.product_id = period_alerts.product_id
-        and {{ adds_units('parts_with_properties.component') }}
-    )
+    where {{ alert_counts_rated_event('period_alerts', 'parts_with_properties') }}
 ),
 
 filter_json_values as (
