@@ -8,7 +8,8 @@
 -- (`volume_tiers`). A line adds up the stretches in its credit type: their spans are its
 -- quantity, their amounts its amount, R(amount x fiat_per_credit) its fiat amount. The unit's events and their aggregation
 -- values are read from int_rating_targets_accumulated (one row per RATED target), which
--- has them side by side already; its running quantities are not used here.
+-- has them side by side already, with the flag of each UNIQUE value's first sighting; its
+-- running quantities are not used here.
 with
 
 accumulated as (

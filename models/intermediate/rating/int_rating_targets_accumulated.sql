@@ -19,8 +19,8 @@ product_conversions as (
 ),
 
 {#- the unit's events: RATED targets with their metric's aggregation and their product's
-    conversion. Written out in each branch of `first_sightings` (reading the models, not the
-    import CTEs above) rather than as one CTE both branches read: DuckDB keeps such a CTE as a
+    conversion. Written out in each branch of `first_sightings` (each joining the models
+    itself) rather than as one CTE both branches read: DuckDB keeps such a CTE as a
     whole copy until its last reader is done (at 10M events, 1.7 GB spilled to disk), while
     each branch joining the tables keeps only its own rows, the UNIQUE branch a tenth of them
     (docs block `pipelined_steps`) -#}

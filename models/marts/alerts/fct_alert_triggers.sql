@@ -45,8 +45,8 @@ alerted_customers as (
 ),
 
 {#- the rated events of watched customers (draft and finalized marts), written out in each
-    step that reads them rather than as one CTE (and reading the marts themselves, not the
-    import CTEs above): DuckDB keeps a CTE that several steps read as a whole copy (at 10M
+    step that reads them rather than as one CTE (macro watched_rated_event_parts, reading the
+    marts themselves): DuckDB keeps a CTE that several steps read as a whole copy (at 10M
     events, 2.3 GB spilled to disk and read back five times), while each step reading the
     marts scans only the columns it needs -#}
 {%- set rated_event_parts = watched_rated_event_parts(
